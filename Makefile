@@ -1,0 +1,52 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# make run: embedded defaults (SQLite, filesystem storage) and the built-in sandbox endpoint.
+# These keys are the sandbox's own demo keys, not Volcengine credentials.
+DEMO_ENV := VOLC_SANDBOX_ENABLED=true \
+	VOLC_ACCESSKEY=AKLTsandboxdemo0001 \
+	VOLC_SECRETKEY=sandbox-demo-secret-not-real \
+	VOLC_VMS_ENDPOINT=http://$(HOST):$(PORT)/sandbox/vms/ \
+	PORTAL_PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
+	AUDIT_CHAIN_KEY=demo-audit-chain-key-development-only
+
+.PHONY: run test install lint bench serve clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py seed_demo
+	@echo "Portal: http://$(HOST):$(PORT)/  (demo users and passwords: README.md)"
+	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy portal filings
+	$(VENV)/bin/bandit -q -c pyproject.toml -r portal filings
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/run_all.py
+
+serve: $(STAMP)
+	DEBUG=false $(PY) manage.py collectstatic --noinput -v0
+	DEBUG=false $(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile -
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

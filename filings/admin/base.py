@@ -1,0 +1,36 @@
+"""Shared admin pieces: read-only admins, and turning service errors into messages."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.http import HttpRequest
+
+from filings.errors import FilingsError
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """History is only read here: no add, change or delete for anyone, superusers included."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@contextmanager
+def reported(request: HttpRequest) -> Iterator[None]:
+    """Run a service call; show FilingsError/ValidationError as an error message, not a 500."""
+    try:
+        yield
+    except FilingsError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))

@@ -1,0 +1,42 @@
+"""Companies: created and edited through the services, so every change is audited."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+
+from filings.forms import CompanyForm
+from filings.models import Company
+from filings.services.editing import company_create, company_update
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = CompanyForm
+    list_display = ["name", "credit_code", "filing_count", "created_at"]
+    search_fields = ["name", "credit_code"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
+        return super().get_queryset(request).annotate(filing_count=Count("filings"))
+
+    @admin.display(description="filings", ordering="filing_count")
+    def filing_count(self, obj: Company) -> int:
+        return int(obj.filing_count)  # type: ignore[attr-defined]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Company, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            saved = company_update(
+                actor=request.user, company=obj, name=data["name"], credit_code=data["credit_code"]
+            )
+        else:
+            saved = company_create(
+                actor=request.user, name=data["name"], credit_code=data["credit_code"]
+            )
+        obj.pk = saved.pk
+        obj.created_by_id = saved.created_by_id

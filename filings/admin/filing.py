@@ -1,0 +1,356 @@
+"""Filings: the preparer's form, the document page, the workflow buttons and the send action."""
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.forms import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from filings.admin.base import reported
+from filings.admin.documents import DocumentPages
+from filings.forms import CallScriptForm, CommentForm, FilingForm, ResolveForm
+from filings.models import CallScript, Document, Filing
+from filings.preflight import content_checks, sending_checks
+from filings.selectors import filing_timeline
+from filings.services import editing, review, sending
+from filings.workflow import EDITABLE_STATES, State
+
+
+class DocumentInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Document
+    extra = 0
+    can_delete = False
+    fields = [
+        "preview",
+        "kind",
+        "part",
+        "original_name",
+        "size",
+        "pixels",
+        "sha_prefix",
+        "uploaded_by",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = gettext_lazy("documents (upload and replace on the documents page)")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
+        return (
+            super()
+            .get_queryset(request)
+            .filter(superseded_at__isnull=True)
+            .select_related("uploaded_by")
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=gettext_lazy("preview"))
+    def preview(self, obj: Document) -> str:
+        if obj.is_sensitive and not self._may_see_sensitive:
+            return _("hidden (ID card)")
+        url = reverse("document-image", args=[obj.uuid])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}?thumb=1" alt="" '
+            'class="doc-thumb"></a>',
+            url,
+            url,
+        )
+
+    @admin.display(description=gettext_lazy("pixels"))
+    def pixels(self, obj: Document) -> str:
+        return f"{obj.width}×{obj.height}"
+
+    @admin.display(description="SHA-256")
+    def sha_prefix(self, obj: Document) -> str:
+        return obj.sha256[:12] + "…"
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        self._may_see_sensitive = request.user.has_perm("filings.view_sensitive_document")
+        return super().get_formset(request, obj, **kwargs)
+
+
+class ScriptFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    """Saves scripts through the services (one audited change each), not model.save()."""
+
+    request: HttpRequest
+
+    def save(self, commit: bool = True) -> list[CallScript]:
+        actor = self.request.user
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        for form in self.initial_forms:
+            if form in self.deleted_forms:
+                editing.script_delete(actor=actor, script=form.instance)
+                self.deleted_objects.append(form.instance)
+            elif form.has_changed():
+                data = {k: form.cleaned_data[k] for k in ("position", "scene", "content")}
+                editing.script_update(actor=actor, script=form.instance, **data)
+                self.changed_objects.append((form.instance, form.changed_data))
+        for form in self.extra_forms:
+            if form.has_changed() and form not in self.deleted_forms:
+                script = editing.script_add(
+                    actor=actor,
+                    filing=self.instance,
+                    scene=form.cleaned_data["scene"],
+                    content=form.cleaned_data["content"],
+                )
+                self.new_objects.append(script)
+        return self.new_objects
+
+
+class CallScriptInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = CallScript
+    form = CallScriptForm
+    formset = ScriptFormSet
+    extra = 1
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.request = request
+        return formset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = gettext_lazy("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(Filing.Status.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Filing]) -> QuerySet[Filing]:
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+@admin.register(Filing)
+class FilingAdmin(DocumentPages, admin.ModelAdmin):  # type: ignore[type-arg]
+    form = FilingForm
+    list_display = [
+        "id",
+        "company",
+        "credit_code",
+        "status",
+        "document_count",
+        "created_by",
+        "updated_at",
+    ]
+    list_filter = [StatusFilter]
+    search_fields = ["company__name", "company__credit_code"]
+    list_select_related = ["company", "created_by"]
+    autocomplete_fields = ["company"]
+    readonly_fields = [
+        "status",
+        "approved_by",
+        "approved_at",
+        "review_comment",
+        "created_by",
+        "updated_by",
+    ]
+    inlines = [DocumentInline, CallScriptInline]
+    actions = ["send_to_volcengine"]
+    change_form_template = "admin/filings/filing/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Filing]:
+        current = Q(documents__superseded_at__isnull=True, documents__part=Document.Part.MAIN)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(document_count=Count("documents", filter=current, distinct=True))
+        )
+
+    @admin.display(description=gettext_lazy("credit code"), ordering="company__credit_code")
+    def credit_code(self, obj: Filing) -> str:
+        return obj.company.credit_code
+
+    @admin.display(description=gettext_lazy("documents"), ordering="document_count")
+    def document_count(self, obj: Filing) -> str:
+        return f"{obj.document_count}/{len(Document.Kind)}"  # type: ignore[attr-defined]
+
+    def has_change_permission(self, request: HttpRequest, obj: Filing | None = None) -> bool:
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.status in EDITABLE_STATES)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Filing | None = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "company"] if obj is not None else fields
+
+    def save_model(self, request: HttpRequest, obj: Filing, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            fields = {name: data[name] for name in editing.FILING_FIELDS}
+            saved = editing.filing_update(actor=request.user, filing=obj, **fields)
+        else:
+            saved = editing.filing_create(
+                actor=request.user,
+                company=data["company"],
+                callee_source=data["callee_source"],
+                business_carrier=data["business_carrier"],
+            )
+        obj.pk = saved.pk
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        for formset in formsets:
+            formset.instance = form.instance
+            formset.save()
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        filing = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if filing is not None:
+            checks = (
+                sending_checks(filing)
+                if filing.status in (State.IN_REVIEW, State.APPROVED)
+                else content_checks(filing)
+            )
+            context.update(
+                filing_obj=filing,
+                checks=checks,
+                timeline=filing_timeline(filing),
+                buttons=self._buttons(request, filing),
+                comment_form=CommentForm(),
+                resolve_form=ResolveForm(),
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def _buttons(self, request: HttpRequest, filing: Filing) -> set[str]:
+        user = request.user
+        can_edit = user.has_perm("filings.change_filing")
+        can_review = user.has_perm("filings.review_filing")
+        shown = {
+            State.DRAFT: {"submit"} if can_edit else set(),
+            State.IN_REVIEW: ({"withdraw"} if can_edit else set())
+            | ({"approve", "request_changes"} if can_review else set()),
+            State.APPROVED: {"send"} if user.has_perm("filings.send_filing") else set(),
+            State.UNKNOWN: {"resolve"} if can_review else set(),
+            State.REJECTED: {"rework"} if can_edit else set(),
+        }
+        return shown.get(State(filing.status), set())
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/act/<str:action>/", view(self.act_view), name="filings_filing_act"),
+            path("<int:pk>/send/", view(self.send_view), name="filings_filing_send"),
+            *self.document_urls(),
+            *super().get_urls(),
+        ]
+
+    def _change_url(self, filing_id: int) -> str:
+        return reverse("admin:filings_filing_change", args=[filing_id])
+
+    def act_view(self, request: HttpRequest, pk: int, action: str) -> HttpResponse:
+        """One workflow button: POST only; the service checks permissions and state."""
+        if request.method != "POST":
+            return HttpResponse(status=405, headers={"Allow": "POST"})
+        filing = get_object_or_404(Filing, pk=pk)
+        if not self.has_view_permission(request, filing):
+            raise PermissionDenied
+        actor = request.user
+        ok = lambda text: messages.success(request, text)  # noqa: E731
+        with reported(request):
+            if action == "submit":
+                review.filing_submit(actor=actor, filing=filing)
+                ok(_("Submitted for review."))
+            elif action == "withdraw":
+                review.filing_withdraw(actor=actor, filing=filing)
+                ok(_("Withdrawn: the filing is a draft again."))
+            elif action == "approve":
+                review.filing_approve(actor=actor, filing=filing)
+                ok(_("Approved. It can now be sent to Volcengine."))
+            elif action == "request_changes":
+                review.filing_request_changes(
+                    actor=actor, filing=filing, comment=request.POST.get("comment", "")
+                )
+                ok(_("Changes requested: the preparer sees your comment."))
+            elif action == "resolve":
+                form = ResolveForm(request.POST)
+                if not form.is_valid():
+                    messages.error(request, _("Choose what happened and give the evidence."))
+                else:
+                    review.filing_resolve(actor=actor, filing=filing, **form.cleaned_data)
+                    ok(_("Outcome recorded."))
+            elif action == "rework":
+                review.filing_rework(actor=actor, filing=filing)
+                ok(_("The filing is a draft again: fix it and submit it for review."))
+            else:
+                return HttpResponse(status=404)
+        return HttpResponseRedirect(self._change_url(pk))
+
+    @admin.action(description=gettext_lazy("Send to Volcengine"), permissions=["send"])
+    def send_to_volcengine(self, request: HttpRequest, queryset: QuerySet[Filing]) -> Any:
+        """Like delete_selected: the first POST shows the confirmation page; it never sends."""
+        filings = list(queryset.select_related("company"))
+        if len(filings) != 1:
+            self.message_user(
+                request, _("Send one filing at a time: select exactly one."), messages.WARNING
+            )
+            return None
+        return HttpResponseRedirect(reverse("admin:filings_filing_send", args=[filings[0].pk]))
+
+    def has_send_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("filings.send_filing")
+
+    def send_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """GET: the confirmation page with pre-flight results, exact body and signed headers.
+        POST with confirm: send once and show the outcome."""
+        if not self.has_send_permission(request):
+            raise PermissionDenied
+        filing = get_object_or_404(Filing.objects.select_related("company"), pk=pk)
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            with reported(request):
+                submission = sending.filing_send(actor=request.user, filing=filing)
+                level = messages.SUCCESS if submission.outcome == "ACCEPTED" else messages.ERROR
+                messages.add_message(request, level, _submission_summary(submission))
+            return HttpResponseRedirect(self._change_url(pk))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "filing": filing,
+            "title": _("Send to Volcengine"),
+            "checks": sending_checks(filing),
+        }
+        if filing.status != State.APPROVED:
+            context["blocked"] = _("Only an approved filing can be sent; this one is “%s”.") % (
+                filing.get_status_display()
+            )
+        else:
+            with reported(request):
+                prepared = sending.prepare_send(filing)
+                context.update(
+                    body=prepared.body_text,
+                    pretty_body=_pretty(prepared.body_text),
+                    signed_headers=prepared.signed_headers,
+                    target=prepared.target,
+                )
+        return TemplateResponse(request, "admin/filings/filing/send_confirmation.html", context)
+
+
+def _pretty(body: str) -> str:
+    return json.dumps(json.loads(body), ensure_ascii=False, indent=2)
+
+
+def _submission_summary(submission: Any) -> str:
+    said = submission.error_message or submission.result_message or submission.transport_error or ""
+    return _("Outcome: %(outcome)s · HTTP %(status)s · RequestId %(rid)s · %(said)s") % {
+        "outcome": submission.get_outcome_display(),
+        "status": submission.http_status or "—",
+        "rid": submission.provider_request_id or "—",
+        "said": said,
+    }

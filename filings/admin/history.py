@@ -1,0 +1,163 @@
+"""What auditors read: submissions and the audit trail, read-only, with streamed exports."""
+
+import json
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from filings.admin.base import ReadOnlyAdmin
+from filings.exports import history_export
+from filings.models import AuditEvent, Submission
+
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+def _pre(text: str) -> str:
+    try:
+        text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+    except ValueError:
+        pass
+    return format_html('<pre class="raw">{}</pre>', text)
+
+
+class ExportMixin:
+    """Adds /export/<fmt>/ to a read-only admin: the current filters, streamed."""
+
+    export_what: str
+    admin_site: Any
+
+    def get_urls(self) -> list[URLPattern]:
+        info = (self.model._meta.app_label, self.model._meta.model_name)  # type: ignore[attr-defined]
+        return [
+            path(
+                "export/<str:fmt>/",
+                self.admin_site.admin_view(self.export_view),
+                name="%s_%s_export" % info,
+            ),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def export_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        if fmt not in CONTENT_TYPES:
+            return HttpResponse(status=404)
+        if not request.user.has_perm("filings.export_history"):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+        queryset: QuerySet[Any] = changelist.get_queryset(request)
+        filters = {k: v for k, v in request.GET.items()}
+        lines = history_export(
+            actor=request.user, what=self.export_what, fmt=fmt, queryset=queryset, filters=filters
+        )
+        response = StreamingHttpResponse(lines, content_type=CONTENT_TYPES[fmt])
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{self.export_what}-{stamp}.{fmt}"'
+        )
+        return response
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ExportMixin, ReadOnlyAdmin):
+    export_what = "submissions"
+    list_display = [
+        "started_at",
+        "actor",
+        "company",
+        "credit_code",
+        "outcome",
+        "http_status",
+        "provider_request_id",
+        "said",
+    ]
+    list_filter = ["outcome", ("started_at", admin.DateFieldListFilter), "actor"]
+    search_fields = ["filing__company__credit_code", "provider_request_id", "filing__company__name"]
+    list_select_related = ["filing__company", "actor"]
+    date_hierarchy = "started_at"
+    change_list_template = "admin/filings/export_change_list.html"
+    fields = [
+        "filing",
+        "actor",
+        "outcome",
+        "retryable",
+        "endpoint",
+        "region",
+        "started_at",
+        "finished_at",
+        "duration_ms",
+        "http_status",
+        "provider_request_id",
+        "error_code",
+        "error_code_n",
+        "error_message",
+        "result_code",
+        "result_message",
+        "result_request_id",
+        "transport_error",
+        "request_sha256",
+        "content_hash",
+        "headers_sent",
+        "body_sent",
+        "raw_response",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("company"), ordering="filing__company__name")
+    def company(self, obj: Submission) -> str:
+        return obj.filing.company.name
+
+    @admin.display(description=_("credit code"), ordering="filing__company__credit_code")
+    def credit_code(self, obj: Submission) -> str:
+        return obj.filing.company.credit_code
+
+    @admin.display(description=_("Volcengine said"))
+    def said(self, obj: Submission) -> str:
+        code = obj.error_code or obj.result_code
+        message = obj.error_message or obj.result_message or obj.transport_error
+        return f"{code} {message}".strip()
+
+    @admin.display(description=_("request body sent"))
+    def body_sent(self, obj: Submission) -> str:
+        return _pre(obj.request_body)
+
+    @admin.display(description=_("headers sent (signature redacted)"))
+    def headers_sent(self, obj: Submission) -> str:
+        return _pre(json.dumps(obj.request_headers))
+
+    @admin.display(description=_("raw response"))
+    def raw_response(self, obj: Submission) -> str:
+        return _pre(obj.response_body)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ExportMixin, ReadOnlyAdmin):
+    export_what = "audit"
+    list_display = ["seq", "created_at", "actor_username", "kind", "target_type", "target_id", "filing_id"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["kind", "actor_username", "target_id"]
+    change_list_template = "admin/filings/export_change_list.html"
+    fields = [
+        "seq",
+        "created_at",
+        "actor_id",
+        "actor_username",
+        "kind",
+        "target_type",
+        "target_id",
+        "filing_id",
+        "event_data",
+        "prev_hash",
+        "hash",
+    ]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    @admin.display(description=_("data"))
+    def event_data(self, obj: AuditEvent) -> str:
+        return _pre(json.dumps(obj.data))

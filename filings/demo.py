@@ -1,0 +1,173 @@
+"""Demo data for `make run`: users, companies and one filing in (almost) every state.
+
+Everything is made through the services, so the demo's audit trail is real. Outcomes of sends
+come from really sending to the built-in sandbox, served on a loopback port for the duration.
+"""
+
+import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.handlers.wsgi import WSGIHandler
+from django.test.utils import override_settings
+from PIL import Image, ImageDraw
+
+from filings.models import Company, Document, Filing, SandboxConfig
+from filings.services import editing, review, sending
+from filings.services.documents import Upload, document_upload, document_upload_sides
+
+USERS = {
+    # username: (group, superuser)
+    "preparer": ("Preparer", False),
+    "reviewer": ("Reviewer", False),
+    "reviewer2": ("Reviewer", False),
+    "auditor": ("Auditor", False),
+    "admin": (None, True),
+}
+COMPANIES = [
+    ("福州火山示例科技有限公司", "91350100M000100Y43"),
+    ("北京示例通信服务有限公司", "91110000600037341L"),
+]
+SCRIPTS = [
+    ("快递", "您好，这里是示例快递，您的包裹已到达驿站，请问何时方便取件？"),
+    ("售后", "您好，您在我司购买的商品已发货，如有问题请随时联系客服。"),
+]
+PASSWORD_SUFFIX = "-demo-2026"
+
+
+def demo_password(username: str) -> str:
+    return f"{username}{PASSWORD_SUFFIX}"
+
+
+def demo_image(title: str, *, size: tuple[int, int] = (1200, 800), color: str = "#e8f0fe") -> bytes:
+    image = Image.new("RGB", size, color)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([20, 20, size[0] - 20, size[1] - 20], outline="#1a237e", width=6)
+    draw.text((60, 60), f"DEMO ONLY - {title}", fill="#1a237e")
+    for row in range(6):
+        y = 160 + row * 90
+        draw.rectangle([60, y, size[0] - 60, y + 40], fill="#c5cae9")
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def ensure_users() -> dict[str, AbstractUser]:
+    users = {}
+    model = get_user_model()
+    for username, (group, superuser) in USERS.items():
+        user = model.objects.filter(username=username).first()
+        if user is None:
+            user = model(username=username, is_staff=True, is_superuser=superuser)
+            user.set_password(demo_password(username))
+            user.save()
+            if group:
+                user.groups.add(Group.objects.get(name=group))
+        users[username] = user
+    return users
+
+
+def complete_filing(preparer: AbstractUser, company: Company, note: str) -> Filing:
+    filing = editing.filing_create(
+        actor=preparer,
+        company=company,
+        callee_source="网站、公众号（用户主动留资）",
+        business_carrier=company.name,
+    )
+    for scene, content in SCRIPTS:
+        editing.script_add(actor=preparer, filing=filing, scene=scene, content=content)
+    for kind in Document.Kind:
+        if kind.value in Document.TWO_SIDED_KINDS:
+            document_upload_sides(
+                actor=preparer,
+                filing=filing,
+                kind=kind.value,
+                front=Upload("front.jpg", demo_image(f"{kind.value} FRONT {note}", size=(856, 540))),
+                back=Upload("back.jpg", demo_image(f"{kind.value} BACK {note}", size=(856, 540))),
+            )
+        else:
+            document_upload(
+                actor=preparer,
+                filing=filing,
+                kind=kind.value,
+                upload=Upload(f"{kind.value}.jpg", demo_image(f"{kind.value} {note}")),
+            )
+    return filing
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+@contextmanager
+def sandbox_server() -> Iterator[str]:
+    """Serve this project on a free loopback port; yield its sandbox endpoint URL."""
+    server: WSGIServer = make_server("127.0.0.1", 0, WSGIHandler(), handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/sandbox/vms/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def seed() -> list[str]:
+    """Create what is missing; returns lines describing what was made.
+
+    The demo always talks to the sandbox, so it signs with the sandbox's keys.
+    """
+    with override_settings(
+        VOLC_ACCESSKEY=settings.VOLC_SANDBOX_ACCESSKEY,
+        VOLC_SECRETKEY=settings.VOLC_SANDBOX_SECRETKEY,
+    ):
+        return _seed()
+
+
+def _seed() -> list[str]:
+    users = ensure_users()
+    preparer, reviewer, reviewer2 = users["preparer"], users["reviewer"], users["reviewer2"]
+    made = []
+    companies = []
+    for name, code in COMPANIES:
+        company = Company.objects.filter(credit_code=code).first()
+        if company is None:
+            company = editing.company_create(actor=preparer, name=name, credit_code=code)
+            made.append(f"company {code}")
+        companies.append(company)
+    if Filing.objects.filter(company__in=companies).exists():
+        return made
+    first, second = companies
+
+    draft = complete_filing(preparer, first, "draft")
+    in_review = complete_filing(preparer, second, "review")
+    review.filing_submit(actor=preparer, filing=in_review)
+
+    ready = complete_filing(preparer, first, "approved")
+    review.filing_submit(actor=preparer, filing=ready)
+    review.filing_approve(actor=reviewer, filing=ready)
+
+    outcomes = {}
+    with sandbox_server() as endpoint, override_settings(
+        VOLC_SANDBOX_ENABLED=True, VOLC_VMS_ENDPOINT=endpoint, VOLC_READ_TIMEOUT=0.5
+    ):
+        for mode, company in (("normal", second), ("result_failure", first), ("stall", second)):
+            filing = complete_filing(preparer, company, mode)
+            review.filing_submit(actor=preparer, filing=filing)
+            review.filing_approve(actor=reviewer2, filing=filing)
+            SandboxConfig.objects.update_or_create(pk=1, defaults={"mode": mode, "stall_seconds": 2})
+            sending.filing_send(actor=reviewer2, filing=filing)
+            filing.refresh_from_db()
+            outcomes[mode] = filing.status
+    SandboxConfig.objects.update_or_create(pk=1, defaults={"mode": "normal", "stall_seconds": 35.0})
+    made.append(
+        f"filings: #{draft.pk} DRAFT, #{in_review.pk} IN_REVIEW, #{ready.pk} APPROVED (send it), "
+        + ", ".join(f"{mode}→{status}" for mode, status in outcomes.items())
+    )
+    return made

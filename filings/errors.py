@@ -1,0 +1,52 @@
+"""The one base error of the filings app; user-facing messages are constants tests can import."""
+
+from django.utils.translation import gettext_lazy as _
+
+NOT_PERMITTED = _("You do not have permission to do this.")
+STALE_STATE = _(
+    "This filing changed while you were looking at it (it is now “{status}”). "
+    "Reload the page and try again."
+)
+NOT_EDITABLE = _(
+    "This filing is “{status}” and cannot be edited. Withdraw it from review or rework it first."
+)
+FOUR_EYES = _(
+    "You prepared or edited this filing (or uploaded one of its documents), so another reviewer "
+    "must approve it."
+)
+COMMENT_REQUIRED = _("Please say what must change: the preparer sees this comment.")
+NOTE_REQUIRED = _("Please give the evidence for this outcome (e.g. the support ticket's answer).")
+CONTENT_CHANGED = _(
+    "The filing's content changed after it was approved; it must be reviewed again before sending."
+)
+PREFLIGHT_FAILED = _("The filing is not ready: {problems}")
+STORAGE_UNAVAILABLE = _(
+    "The document store is not reachable right now, so nothing was saved. "
+    "Try again in a few minutes; if it persists, tell the administrator."
+)
+
+
+class FilingsError(Exception):
+    """An expected failure with a message that can be shown to the user as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotPermitted(FilingsError):
+    pass
+
+
+class StaleState(FilingsError):
+    pass
+
+
+class PreflightFailed(FilingsError):
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+class StorageUnavailable(FilingsError):
+    pass

@@ -1,0 +1,77 @@
+"""Forms: parse and validate what people type; the services do the writing."""
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from filings.models import CallScript, Company, Document, Filing
+from filings.validators import normalize_credit_code
+
+
+class CompanyForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Company
+        fields = ["name", "credit_code"]
+
+    def clean_credit_code(self) -> str:
+        return normalize_credit_code(self.cleaned_data["credit_code"])
+
+
+class FilingForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Filing
+        fields = ["company", "callee_source", "business_carrier"]
+
+
+class CallScriptForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = CallScript
+        fields = ["position", "scene", "content"]
+        widgets = {"content": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+
+class DocumentUploadForm(forms.Form):
+    """One document slot: either one image, or (for ID cards) front and back to be composed."""
+
+    kind = forms.ChoiceField(choices=Document.Kind.choices)
+    image = forms.FileField(label=_("Image"), required=False)
+    front = forms.FileField(label=_("Front side"), required=False)
+    back = forms.FileField(label=_("Back side"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        image, front, back = data.get("image"), data.get("front"), data.get("back")
+        two_sided = data.get("kind") in Document.TWO_SIDED_KINDS
+        if image and (front or back):
+            raise forms.ValidationError(
+                _("Upload either one image showing both sides, or front and back — not both.")
+            )
+        if not image and not (front or back):
+            raise forms.ValidationError(_("Choose an image to upload."), code="required")
+        if (front or back) and not two_sided:
+            raise forms.ValidationError(_("Only ID cards are uploaded as front and back."))
+        if (front or back) and not (front and back):
+            missing = "back" if front else "front"
+            self.add_error(missing, _("Upload the other side too: both are needed."))
+        return data
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("What must change"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+class ResolveForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("What happened"),
+        choices=[
+            ("SUBMITTED", _("Volcengine received it (SUBMITTED)")),
+            ("REJECTED", _("Volcengine refused it (REJECTED)")),
+            ("APPROVED", _("It never arrived: ready to send again (APPROVED)")),
+        ],
+    )
+    note = forms.CharField(
+        label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )

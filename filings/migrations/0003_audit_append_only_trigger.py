@@ -1,0 +1,38 @@
+"""On PostgreSQL, a trigger rejects UPDATE and DELETE of audit events, whoever sends the SQL."""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION filings_auditevent_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER filings_auditevent_append_only
+    BEFORE UPDATE OR DELETE ON filings_auditevent
+    FOR EACH ROW EXECUTE FUNCTION filings_auditevent_append_only();
+CREATE TRIGGER filings_auditevent_no_truncate
+    BEFORE TRUNCATE ON filings_auditevent
+    FOR EACH STATEMENT EXECUTE FUNCTION filings_auditevent_append_only();
+"""
+DROP = """
+DROP TRIGGER IF EXISTS filings_auditevent_no_truncate ON filings_auditevent;
+DROP TRIGGER IF EXISTS filings_auditevent_append_only ON filings_auditevent;
+DROP FUNCTION IF EXISTS filings_auditevent_append_only();
+"""
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("filings", "0002_roles")]
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,344 @@
+"""Domain model: companies, filings, their documents and scripts, send attempts, the audit trail."""
+
+import uuid
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from filings.validators import credit_code_validator
+
+
+class Company(models.Model):
+    name = models.CharField(_("company name"), max_length=200)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        validators=[credit_code_validator],
+        help_text=_("18 characters, GB 32100-2015, e.g. 91350100M000100Y43."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.credit_code})"
+
+
+class Filing(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", _("Draft")
+        IN_REVIEW = "IN_REVIEW", _("In review")
+        APPROVED = "APPROVED", _("Approved")
+        SENDING = "SENDING", _("Sending")
+        SUBMITTED = "SUBMITTED", _("Submitted")
+        REJECTED = "REJECTED", _("Rejected")
+        UNKNOWN = "UNKNOWN", _("Outcome unknown")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    company = models.ForeignKey(
+        Company, models.PROTECT, related_name="filings", verbose_name=_("company")
+    )
+    callee_source = models.CharField(
+        _("callee source"),
+        max_length=500,
+        blank=True,
+        help_text=_("Where the called numbers come from: website, official account, app, …"),
+    )
+    business_carrier = models.CharField(
+        _("business carrier"),
+        max_length=200,
+        blank=True,
+        help_text=_("The company that carries the business (usually the company name)."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    approved_hash = models.CharField(_("approved content hash"), max_length=64, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("last edited by")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("filing")
+        verbose_name_plural = _("filings")
+        ordering = ["-created_at"]
+        permissions = [
+            ("review_filing", _("Can approve filings or request changes")),
+            ("send_filing", _("Can send approved filings to Volcengine")),
+            ("view_sensitive_document", _("Can view ID-card images")),
+            ("export_history", _("Can export submissions and the audit trail")),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.company.name}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class Document(models.Model):
+    class Kind(models.TextChoices):
+        BUSINESS_LICENSE = "businessLicense", _("Business licence (营业执照)")
+        PROPRIETOR_IDCARD = "proprietorIdcard", _("Legal representative ID card (法人身份证)")
+        OPERATOR_IDCARD = "operatorIdcard", _("Administrator ID card (管理员证件)")
+        OPERATOR_IDCARD_INHAND = (
+            "operatorIdcardInhand",
+            _("Administrator holding the ID (管理员手持证件)"),
+        )
+        NETWORK_ACCESS_LETTER = (
+            "networkaccessCommitmentletter",
+            _("Network-access commitment letter (入网承诺书)"),
+        )
+        NUMBER_APPLICATION_LETTER = (
+            "numberapplicationOfficialletter",
+            _("Number application official letter (号码申请公函)"),
+        )
+
+    class Part(models.TextChoices):
+        MAIN = "main", _("Image sent to Volcengine")
+        FRONT = "front", _("Front side (original)")
+        BACK = "back", _("Back side (original)")
+
+    SENSITIVE_KINDS: ClassVar[frozenset[str]] = frozenset(
+        {Kind.PROPRIETOR_IDCARD, Kind.OPERATOR_IDCARD, Kind.OPERATOR_IDCARD_INHAND}
+    )
+    TWO_SIDED_KINDS: ClassVar[frozenset[str]] = frozenset(
+        {Kind.PROPRIETOR_IDCARD, Kind.OPERATOR_IDCARD}
+    )
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    filing = models.ForeignKey(Filing, models.PROTECT, related_name="documents")
+    kind = models.CharField(_("document"), max_length=40, choices=Kind.choices)
+    part = models.CharField(_("part"), max_length=8, choices=Part.choices, default=Part.MAIN)
+    storage_key = models.CharField(max_length=300, unique=True, editable=False)
+    original_name = models.CharField(_("original file name"), max_length=255)
+    api_filename = models.CharField(_("file name sent"), max_length=255)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField(_("bytes"))
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # A replaced document is kept for history; only the current one of each (kind, part) counts.
+    superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["kind", "part", "-uploaded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing", "kind", "part"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="one_current_document_per_kind_part",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.original_name}"
+
+    @property
+    def is_sensitive(self) -> bool:
+        return self.kind in self.SENSITIVE_KINDS
+
+
+class CallScript(models.Model):
+    filing = models.ForeignKey(Filing, models.PROTECT, related_name="scripts")
+    position = models.PositiveSmallIntegerField(_("order"))
+    scene = models.CharField(_("scene"), max_length=100)
+    content = models.TextField(_("script"), max_length=2000)
+
+    class Meta:
+        verbose_name = _("call script")
+        verbose_name_plural = _("call scripts")
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.scene}: {self.content[:40]}"
+
+
+class Submission(models.Model):
+    class Outcome(models.TextChoices):
+        ACCEPTED = "ACCEPTED", _("Accepted")
+        REJECTED = "REJECTED", _("Rejected")
+        NOT_SENT = "NOT_SENT", _("Not sent")
+        UNKNOWN = "UNKNOWN", _("Unknown")
+
+    filing = models.ForeignKey(
+        Filing, models.PROTECT, related_name="submissions", verbose_name=_("filing")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("sent by")
+    )
+    content_hash = models.CharField(max_length=64)
+    endpoint = models.CharField(_("endpoint"), max_length=300)
+    region = models.CharField(_("region"), max_length=40)
+    request_body = models.TextField(_("request body"))
+    request_headers = models.JSONField(_("request headers (signature redacted)"), default=dict)
+    request_sha256 = models.CharField(_("request SHA-256"), max_length=64)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    response_body = models.TextField(_("response body"), blank=True)
+    response_truncated = models.BooleanField(default=False)
+    provider_request_id = models.CharField(_("Volcengine RequestId"), max_length=128, blank=True)
+    error_code = models.CharField(_("error code"), max_length=100, blank=True)
+    error_code_n = models.IntegerField(_("error CodeN"), null=True, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    result_code = models.CharField(_("result code"), max_length=32, blank=True)
+    result_message = models.TextField(_("result message"), blank=True)
+    result_request_id = models.CharField(_("result requestId"), max_length=128, blank=True)
+    transport_error = models.CharField(_("transport error"), max_length=300, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, db_index=True)
+    retryable = models.BooleanField(_("safe to send again"), default=False)
+
+    class Meta:
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filing_id} {self.outcome} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit event."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit events cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit events cannot be updated.")
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained record of a change. Written only by filings.audit."""
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    created_at = models.DateTimeField(_("time"))
+    # Plain columns, not foreign keys: history must outlive users and never be rewritten.
+    actor_id = models.BigIntegerField(_("actor id"), null=True, blank=True)
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=32)
+    target_id = models.CharField(_("target id"), max_length=64)
+    filing = models.ForeignKey(
+        Filing,
+        models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    data = models.JSONField(_("data"), default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.kind}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class SandboxConfig(models.Model):
+    """How the built-in sandbox endpoint answers (one row), so outcomes can be rehearsed."""
+
+    class Mode(models.TextChoices):
+        NORMAL = "normal", _("Verify and accept")
+        RESULT_FAILURE = "result_failure", _("HTTP 200 with a business failure Result.code")
+        SIGNATURE_ERROR = "signature_error", _("SignatureDoesNotMatch (401)")
+        INVALID_TIMESTAMP = "invalid_timestamp", _("InvalidTimestamp (400)")
+        MISSING_PARAMETER = "missing_parameter", _("MissingParameter (400)")
+        INVALID_ACCESS_KEY = "invalid_access_key", _("InvalidAccessKey (401)")
+        THROTTLED = "throttled", _("FlowLimitExceeded (429)")
+        INTERNAL_ERROR = "internal_error", _("InternalError (500)")
+        GATEWAY_TIMEOUT = "gateway_timeout", _("InternalServiceTimeout (504)")
+        HTML_ERROR = "html_error", _("An HTML error page (502)")
+        INVALID_JSON = "invalid_json", _("HTTP 200 with a body that is not JSON")
+        STALL = "stall", _("Stall past the client's read timeout")
+
+    mode = models.CharField(_("mode"), max_length=32, choices=Mode.choices, default=Mode.NORMAL)
+    stall_seconds = models.FloatField(_("stall seconds"), default=35.0)
+
+    class Meta:
+        verbose_name = _("sandbox setting")
+        verbose_name_plural = _("sandbox settings")
+
+    def __str__(self) -> str:
+        return str(self.get_mode_display())
+
+
+class SandboxRequest(models.Model):
+    """One request the sandbox received: what tests count to prove "sent exactly once"."""
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=64, blank=True)
+    body_sha256 = models.CharField(max_length=64)
+    company_credit_code = models.CharField(max_length=32, blank=True)
+    http_status = models.PositiveSmallIntegerField()
+    answer_code = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%H:%M:%S} {self.http_status} {self.answer_code}"
+
+
+class AuditChainHead(models.Model):
+    """The newest event's seq and hash (one row). Locked while appending, so the chain never forks."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="")
+
+    def __str__(self) -> str:
+        return f"head #{self.seq}"

@@ -1,0 +1,76 @@
+"""Pre-flight checks before an approval or a send, each with a message a person can act on."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from filings.content import current_documents
+from filings.errors import StorageUnavailable
+from filings.models import Document, Filing
+from filings.storage import fetch_url
+from filings.validators import validate_credit_code
+from filings.volc.config import credentials_problems
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    ok: bool
+    message: str
+
+
+def content_checks(filing: Filing) -> list[Check]:
+    """What a preparer must complete before review: documents, credit code, fields, scripts."""
+    checks: list[Check] = []
+    present = current_documents(filing)
+    for kind in Document.Kind:
+        ok = kind.value in present
+        message = _("%(document)s: uploaded") if ok else _("%(document)s: missing — upload it")
+        checks.append(Check(f"document.{kind.value}", ok, message % {"document": kind.label}))
+    try:
+        validate_credit_code(filing.company.credit_code)
+        checks.append(Check("credit_code", True, _("Credit code: valid")))
+    except ValidationError as exc:
+        checks.append(Check("credit_code", False, _("Credit code: ") + " ".join(exc.messages)))
+    for code, value, label in (
+        ("callee_source", filing.callee_source, _("Callee source")),
+        ("business_carrier", filing.business_carrier, _("Business carrier")),
+    ):
+        ok = bool(value.strip())
+        checks.append(Check(code, ok, f"{label}: " + (_("filled in") if ok else _("missing"))))
+    scripts = filing.scripts.count()
+    checks.append(
+        Check(
+            "scripts",
+            scripts > 0,
+            _("Call scripts: %(n)d") % {"n": scripts} if scripts else _("Call scripts: add one"),
+        )
+    )
+    return checks
+
+
+def sending_checks(filing: Filing) -> list[Check]:
+    """Content checks plus what sending needs: credentials and a fetchable URL per document."""
+    checks = content_checks(filing)
+    problems = credentials_problems()
+    checks.append(
+        Check(
+            "credentials",
+            not problems,
+            _("Volcengine credentials: configured")
+            if not problems
+            else _("Volcengine credentials: ") + "; ".join(problems),
+        )
+    )
+    try:
+        for document in current_documents(filing).values():
+            fetch_url(document.storage_key)
+        checks.append(Check("urls", True, _("Document URLs: can be produced")))
+    except StorageUnavailable as exc:
+        checks.append(Check("urls", False, _("Document URLs: ") + exc.message))
+    return checks
+
+
+def failed(checks: list[Check]) -> list[str]:
+    return [check.message for check in checks if not check.ok]

@@ -1,0 +1,68 @@
+"""Reads for pages and exports: each a fixed number of queries, whatever the row count."""
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from filings.models import AuditEvent, Filing, Submission
+
+
+def filing_timeline(filing: Filing) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(filing_id=filing.pk).order_by("seq")
+
+
+def submissions_for_history() -> QuerySet[Submission]:
+    return Submission.objects.select_related("filing__company", "actor")
+
+
+def review_queue(user_id: int) -> QuerySet[Filing]:
+    """Filings in review that this reviewer may approve (four-eyes), oldest first."""
+    return (
+        Filing.objects.filter(status=Filing.Status.IN_REVIEW)
+        .exclude(created_by_id=user_id)
+        .exclude(updated_by_id=user_id)
+        .exclude(documents__uploaded_by_id=user_id, documents__superseded_at__isnull=True)
+        .select_related("company", "created_by")
+        .order_by("updated_at")
+    )
+
+
+SUBMISSION_EXPORT_FIELDS = (
+    "id",
+    "started_at",
+    "actor__username",
+    "filing_id",
+    "filing__company__name",
+    "filing__company__credit_code",
+    "outcome",
+    "http_status",
+    "provider_request_id",
+    "error_code",
+    "error_message",
+    "result_code",
+    "result_message",
+    "transport_error",
+    "request_sha256",
+)
+
+AUDIT_EXPORT_FIELDS = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "actor_username",
+    "kind",
+    "target_type",
+    "target_id",
+    "filing_id",
+    "data",
+    "prev_hash",
+    "hash",
+)
+
+
+def submission_rows(queryset: QuerySet[Submission]) -> Iterator[tuple[object, ...]]:
+    return queryset.order_by("started_at", "id").values_list(*SUBMISSION_EXPORT_FIELDS).iterator(2000)
+
+
+def audit_rows(queryset: QuerySet[AuditEvent]) -> Iterator[tuple[object, ...]]:
+    return queryset.order_by("seq").values_list(*AUDIT_EXPORT_FIELDS).iterator(2000)

@@ -1,0 +1,48 @@
+"""Helpers every service uses: permission checks and compare-and-set of a filing's status."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
+
+from filings import errors
+from filings.models import Filing
+from filings.workflow import Action, Transition, TransitionNotAllowed, check_transition
+
+Actor = AbstractBaseUser | AnonymousUser
+
+
+def require_perm(actor: Actor, perm: str) -> None:
+    if not actor.is_authenticated or not actor.has_perm(perm):  # type: ignore[union-attr]
+        raise errors.NotPermitted(str(errors.NOT_PERMITTED))
+
+
+def transition(filing: Filing, action: Action, **changes: Any) -> Transition:
+    """Move `filing` by `action` if its status in the database is still what we read.
+
+    A compare-and-set: the UPDATE only matches while the status is unchanged, so two clicks,
+    two reviewers or two servers cannot both make the same move.
+    """
+    try:
+        move = check_transition(action, filing.status)
+    except TransitionNotAllowed as exc:
+        raise errors.StaleState(
+            str(errors.STALE_STATE).format(status=filing.get_status_display())
+        ) from exc
+    changes["updated_at"] = timezone.now()
+    matched = Filing.objects.filter(pk=filing.pk, status=move.source).update(
+        status=move.target, **changes
+    )
+    if matched != 1:
+        current = Filing.objects.filter(pk=filing.pk).values_list("status", flat=True).first()
+        label = Filing.Status(current).label if current else "?"
+        raise errors.StaleState(str(errors.STALE_STATE).format(status=label))
+    filing.status = move.target
+    for name, value in changes.items():
+        setattr(filing, name, value)
+    return move
+
+
+def lock_filing(filing_id: int) -> Filing:
+    """Re-read a filing inside the current transaction, locked against concurrent edits."""
+    return Filing.objects.select_for_update().select_related("company").get(pk=filing_id)

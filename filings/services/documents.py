@@ -1,0 +1,162 @@
+"""Services for document images: validate, store under a random key, record; never overwrite."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from filings import audit
+from filings.imaging import compose_id_card
+from filings.models import Document, Filing
+from filings.services.common import Actor
+from filings.services.editing import editable_filing, touch
+from filings.storage import document_key, objects_removed_on_error, save_object
+from filings.validators import ImageInfo, api_filename, clean_filename, inspect_image
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file as the browser sent it."""
+
+    name: str
+    data: bytes
+
+
+def _inspect(upload: Upload, label: str) -> ImageInfo:
+    return inspect_image(
+        upload.data,
+        field_label=label,
+        max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES,
+        max_pixels=settings.PORTAL_MAX_IMAGE_PIXELS,
+    )
+
+
+def _new_document(
+    actor: Actor,
+    filing: Filing,
+    kind: str,
+    part: str,
+    name: str,
+    data: bytes,
+    info: ImageInfo,
+    keys: list[str],
+) -> Document:
+    key = document_key(filing.uuid, kind, info.extension)
+    save_object(key, data)
+    keys.append(key)
+    original = clean_filename(name)
+    return Document(
+        filing=filing,
+        kind=kind,
+        part=part,
+        storage_key=key,
+        original_name=original,
+        api_filename=api_filename(original, info.extension),
+        content_type=info.content_type,
+        size=info.size,
+        width=info.width,
+        height=info.height,
+        sha256=info.sha256,
+        uploaded_by=actor,
+    )
+
+
+def _describe(document: Document) -> dict[str, object]:
+    return {
+        "part": document.part,
+        "document": str(document.uuid),
+        "original_name": document.original_name,
+        "api_filename": document.api_filename,
+        "sha256": document.sha256,
+        "size": document.size,
+        "pixels": f"{document.width}x{document.height}",
+    }
+
+
+def _store(
+    actor: Actor, filing: Filing, kind: str, parts: list[tuple[str, str, bytes, ImageInfo]]
+) -> Document:
+    """Save the objects, then in one transaction supersede the old rows and add the new ones.
+
+    `parts` starts with the MAIN image, the one sent to Volcengine.
+
+    If anything fails after an object was saved, the object is deleted again: no orphans.
+    """
+    with objects_removed_on_error() as keys:
+        # Storage I/O first, outside the transaction, so no database lock waits on the network.
+        documents = [
+            _new_document(actor, filing, kind, part, name, data, info, keys)
+            for part, name, data, info in parts
+        ]
+        with transaction.atomic():
+            filing = editable_filing(actor, filing.pk)
+            current = filing.documents.filter(kind=kind, superseded_at__isnull=True)
+            replaced = [str(u) for u in current.values_list("uuid", flat=True)]
+            current.update(superseded_at=timezone.now())
+            for document in documents:
+                document.filing = filing
+                document.save()
+            main = documents[0]
+            audit.record(
+                actor=actor,
+                kind="document.replaced" if replaced else "document.uploaded",
+                target=main,
+                filing=filing,
+                data={
+                    "kind": kind,
+                    "files": [_describe(d) for d in documents],
+                    "replaced": replaced,
+                },
+            )
+            touch(actor, filing, reason="document.uploaded")
+    return main
+
+
+def document_upload(*, actor: Actor, filing: Filing, kind: str, upload: Upload) -> Document:
+    """Store one image for `kind` (for an ID card: one image already showing both sides)."""
+    label = str(Document.Kind(kind).label)
+    info = _inspect(upload, label)
+    return _store(actor, filing, kind, [(Document.Part.MAIN, upload.name, upload.data, info)])
+
+
+def document_upload_sides(
+    *, actor: Actor, filing: Filing, kind: str, front: Upload, back: Upload
+) -> Document:
+    """Store front and back of an ID card and the one composed image the API takes."""
+    label = str(Document.Kind(kind).label)
+    front_info = _inspect(front, f"{label} · {Document.Part.FRONT.label}")
+    back_info = _inspect(back, f"{label} · {Document.Part.BACK.label}")
+    composed = compose_id_card(front.data, back.data)
+    composed_info = _inspect(Upload("composed.jpg", composed), label)
+    return _store(
+        actor,
+        filing,
+        kind,
+        [
+            (Document.Part.MAIN, f"{kind}-front-back.jpg", composed, composed_info),
+            (Document.Part.FRONT, front.name, front.data, front_info),
+            (Document.Part.BACK, back.name, back.data, back_info),
+        ],
+    )
+
+
+@transaction.atomic
+def document_remove(*, actor: Actor, filing: Filing, kind: str) -> None:
+    """Take a kind's current images out of the filing; the objects and rows stay for history."""
+    filing = editable_filing(actor, filing.pk)
+    current = filing.documents.filter(kind=kind, superseded_at__isnull=True)
+    removed = [str(u) for u in current.values_list("uuid", flat=True)]
+    if not removed:
+        return
+    main = current.filter(part=Document.Part.MAIN).first() or current.first()
+    assert main is not None  # noqa: S101  (removed is non-empty)
+    current.update(superseded_at=timezone.now())
+    audit.record(
+        actor=actor,
+        kind="document.removed",
+        target=main,
+        filing=filing,
+        data={"kind": kind, "removed": removed},
+    )
+    touch(actor, filing, reason="document.removed")

@@ -1,0 +1,132 @@
+"""Services that move a filing through review: submit, withdraw, request changes, approve, resolve."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from filings import audit, errors
+from filings.content import content_hash, current_documents
+from filings.models import Filing
+from filings.preflight import content_checks, failed, sending_checks
+from filings.services.common import Actor, lock_filing, require_perm, transition
+from filings.workflow import Action
+
+
+def _require_ready(problems: list[str]) -> None:
+    if problems:
+        raise errors.PreflightFailed(
+            str(errors.PREFLIGHT_FAILED).format(problems="; ".join(problems)), problems
+        )
+
+
+@transaction.atomic
+def filing_submit(*, actor: Actor, filing: Filing) -> Filing:
+    require_perm(actor, "filings.change_filing")
+    filing = lock_filing(filing.pk)
+    _require_ready(failed(content_checks(filing)))
+    move = transition(filing, Action.SUBMIT, updated_by=actor)
+    audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
+    return filing
+
+
+@transaction.atomic
+def filing_withdraw(*, actor: Actor, filing: Filing) -> Filing:
+    require_perm(actor, "filings.change_filing")
+    filing = lock_filing(filing.pk)
+    move = transition(filing, Action.WITHDRAW)
+    audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
+    return filing
+
+
+@transaction.atomic
+def filing_request_changes(*, actor: Actor, filing: Filing, comment: str) -> Filing:
+    require_perm(actor, "filings.review_filing")
+    comment = comment.strip()
+    if not comment:
+        raise errors.FilingsError(str(errors.COMMENT_REQUIRED))
+    filing = lock_filing(filing.pk)
+    move = transition(filing, Action.REQUEST_CHANGES, review_comment=comment)
+    audit.record(
+        actor=actor, kind=move.event_kind, target=filing, filing=filing, data={"comment": comment}
+    )
+    return filing
+
+
+def prepared_by(filing: Filing, actor: Actor) -> bool:
+    """Four-eyes: did `actor` create, last edit, or upload a current document of this filing?"""
+    if actor.pk in (filing.created_by_id, filing.updated_by_id):
+        return True
+    return filing.documents.filter(uploaded_by=actor.pk, superseded_at__isnull=True).exists()
+
+
+@transaction.atomic
+def filing_approve(*, actor: Actor, filing: Filing) -> Filing:
+    require_perm(actor, "filings.review_filing")
+    filing = lock_filing(filing.pk)
+    if prepared_by(filing, actor):
+        raise errors.NotPermitted(str(errors.FOUR_EYES))
+    _require_ready(failed(sending_checks(filing)))
+    digest = content_hash(filing)
+    move = transition(
+        filing,
+        Action.APPROVE,
+        approved_hash=digest,
+        approved_by=actor,
+        approved_at=timezone.now(),
+        review_comment="",
+    )
+    audit.record(
+        actor=actor,
+        kind=move.event_kind,
+        target=filing,
+        filing=filing,
+        data={
+            "content_hash": digest,
+            "documents": {kind: d.sha256 for kind, d in sorted(current_documents(filing).items())},
+        },
+    )
+    return filing
+
+
+RESOLUTIONS = {
+    "SUBMITTED": Action.RESOLVE_SUBMITTED,
+    "REJECTED": Action.RESOLVE_REJECTED,
+    "APPROVED": Action.RESOLVE_NOT_SENT,
+}
+
+
+@transaction.atomic
+def filing_resolve(*, actor: Actor, filing: Filing, status: str, note: str) -> Filing:
+    """Settle an UNKNOWN outcome from outside evidence; never resends anything."""
+    require_perm(actor, "filings.review_filing")
+    note = note.strip()
+    if not note:
+        raise errors.FilingsError(str(errors.NOTE_REQUIRED))
+    if status not in RESOLUTIONS:
+        raise errors.FilingsError(f"Unknown resolution {status!r}.")
+    filing = lock_filing(filing.pk)
+    move = transition(filing, RESOLUTIONS[status])
+    audit.record(
+        actor=actor,
+        kind=move.event_kind,
+        target=filing,
+        filing=filing,
+        data={"status": status, "note": note},
+    )
+    return filing
+
+
+@transaction.atomic
+def filing_rework(*, actor: Actor, filing: Filing) -> Filing:
+    """Turn a rejected filing back into a draft so it can be fixed and reviewed again."""
+    require_perm(actor, "filings.change_filing")
+    filing = lock_filing(filing.pk)
+    move = transition(
+        filing,
+        Action.REWORK,
+        approved_hash="",
+        approved_by=None,
+        approved_at=None,
+        updated_by=actor,
+    )
+    audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
+    return filing

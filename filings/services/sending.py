@@ -1,0 +1,188 @@
+"""Send an approved filing exactly once and record what happened.
+
+APPROVED→SENDING is a compare-and-set in its own transaction; the HTTP call runs outside any
+transaction; the outcome is written in a second transaction. Two clicks, two reviewers or two
+servers can never send the same approval twice, and UNKNOWN is never resent automatically.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from filings import audit, errors
+from filings.content import content_hash, current_documents
+from filings.models import Filing, Submission
+from filings.preflight import failed, sending_checks
+from filings.services.common import Actor, lock_filing, require_perm, transition
+from filings.storage import fetch_url
+from filings.volc import client
+from filings.volc.config import credentials
+from filings.workflow import Action, State
+
+OUTCOME_ACTIONS = {
+    client.Outcome.ACCEPTED: Action.RECORD_ACCEPTED,
+    client.Outcome.REJECTED: Action.RECORD_REJECTED,
+    client.Outcome.NOT_SENT: Action.RECORD_NOT_SENT,
+    client.Outcome.UNKNOWN: Action.RECORD_UNKNOWN,
+}
+
+
+@dataclass(frozen=True)
+class PreparedSend:
+    """What the confirmation page shows and what will be sent: the body bytes, made once."""
+
+    filing: Filing
+    body: bytes
+    target: client.Target
+    signed_headers: list[str]
+    content_hash: str
+
+    @property
+    def body_text(self) -> str:
+        return self.body.decode()
+
+
+def target() -> client.Target:
+    return client.Target(endpoint=settings.VOLC_VMS_ENDPOINT, region=settings.VOLC_REGION)
+
+
+def prepare_send(filing: Filing) -> PreparedSend:
+    """Build the exact body (fresh document URLs) after the pre-flight checks pass."""
+    problems = failed(sending_checks(filing))
+    if problems:
+        raise errors.PreflightFailed(
+            str(errors.PREFLIGHT_FAILED).format(problems="; ".join(problems)), problems
+        )
+    digest = content_hash(filing)
+    if digest != filing.approved_hash:
+        raise errors.FilingsError(str(errors.CONTENT_CHANGED))
+    documents = {
+        kind: (fetch_url(document.storage_key), document.api_filename)
+        for kind, document in current_documents(filing).items()
+    }
+    payload = client.company_auth_payload(
+        company_name=filing.company.name,
+        credit_code=filing.company.credit_code,
+        documents=documents,
+        callee_source=filing.callee_source,
+        business_carrier=filing.business_carrier,
+        scripts=[(script.scene, script.content) for script in filing.scripts.all()],
+    )
+    body = client.encode_body(payload)
+    return PreparedSend(filing, body, target(), client.signed_header_names(target(), body), digest)
+
+
+@transaction.atomic
+def _start_sending(actor: Actor, filing_id: int) -> PreparedSend:
+    filing = lock_filing(filing_id)
+    prepared = prepare_send(filing)
+    move = transition(filing, Action.START_SENDING, sending_started_at=timezone.now())
+    audit.record(
+        actor=actor,
+        kind=move.event_kind,
+        target=filing,
+        filing=filing,
+        data={
+            "content_hash": prepared.content_hash,
+            "endpoint": prepared.target.endpoint,
+            "region": prepared.target.region,
+            "body_sha256": hashlib.sha256(prepared.body).hexdigest(),
+        },
+    )
+    return prepared
+
+
+def _submission_fields(result: client.SendResult) -> dict[str, Any]:
+    return {
+        "endpoint": result.endpoint,
+        "region": result.region,
+        "request_body": result.body.decode(),
+        "request_headers": result.request_headers,
+        "request_sha256": result.request_sha256,
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "duration_ms": result.duration_ms,
+        "http_status": result.http_status,
+        "response_body": result.response_text,
+        "response_truncated": result.response_truncated,
+        "provider_request_id": result.provider_request_id[:128],
+        "error_code": result.error_code[:100],
+        "error_code_n": result.error_code_n,
+        "error_message": result.error_message,
+        "result_code": result.result_code[:32],
+        "result_message": result.result_message,
+        "result_request_id": result.result_request_id[:128],
+        "transport_error": result.transport_error[:300],
+        "outcome": result.outcome.value,
+        "retryable": result.retryable,
+    }
+
+
+@transaction.atomic
+def submission_record(
+    *, actor: Actor, filing: Filing, result: client.SendResult, content_hash: str
+) -> Submission:
+    """Write the Submission and move SENDING to the state its outcome implies."""
+    filing = lock_filing(filing.pk)
+    submission = Submission.objects.create(
+        filing=filing, actor=actor, content_hash=content_hash, **_submission_fields(result)
+    )
+    move = transition(filing, OUTCOME_ACTIONS[result.outcome], sending_started_at=None)
+    audit.record(
+        actor=actor,
+        kind=move.event_kind,
+        target=submission,
+        filing=filing,
+        data={
+            "outcome": result.outcome.value,
+            "status": move.target.value,
+            "http_status": result.http_status,
+            "request_id": result.provider_request_id,
+            "error_code": result.error_code,
+            "result_code": result.result_code,
+            "message": result.error_message or result.result_message or result.transport_error,
+            "retryable": result.retryable,
+        },
+    )
+    return submission
+
+
+def filing_send(*, actor: Actor, filing: Filing) -> Submission:
+    """Send an approved filing to Volcengine once; returns the recorded Submission."""
+    require_perm(actor, "filings.send_filing")
+    prepared = _start_sending(actor, filing.pk)
+    result = client.send_company_auth(
+        prepared.body,
+        target=prepared.target,
+        credentials=credentials(),
+        connect_timeout=settings.VOLC_CONNECT_TIMEOUT,
+        read_timeout=settings.VOLC_READ_TIMEOUT,
+        max_response_bytes=settings.VOLC_RESPONSE_MAX_BYTES,
+    )
+    return submission_record(
+        actor=actor, filing=prepared.filing, result=result, content_hash=prepared.content_hash
+    )
+
+
+@transaction.atomic
+def reconcile_sending(*, actor: Actor, older_than: timedelta) -> list[int]:
+    """Move filings stuck in SENDING (the process died mid-send) to UNKNOWN for a reviewer."""
+    cutoff = timezone.now() - older_than
+    moved = []
+    stale = Filing.objects.filter(status=State.SENDING, sending_started_at__lt=cutoff)
+    for filing in stale.select_for_update():
+        move = transition(filing, Action.RECORD_UNKNOWN, sending_started_at=None)
+        audit.record(
+            actor=actor,
+            kind="filing.reconciled",
+            target=filing,
+            filing=filing,
+            data={"status": move.target.value, "reason": "stuck in SENDING; outcome unknown"},
+        )
+        moved.append(filing.pk)
+    return moved

@@ -1,0 +1,88 @@
+"""Object storage for documents: random keys, saving, orphan clean-up, and the URLs Volcengine fetches."""
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterator
+
+from botocore.exceptions import BotoCoreError, ClientError
+from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.urls import reverse
+
+from filings.errors import STORAGE_UNAVAILABLE, StorageUnavailable
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_URL_SALT = "filings.public-document"
+STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
+
+
+def document_key(filing_uuid: uuid.UUID, kind: str, extension: str) -> str:
+    return f"filings/{filing_uuid}/{kind}/{uuid.uuid4()}.{extension}"
+
+
+def save_object(key: str, data: bytes) -> None:
+    """Store `data` under exactly `key`; never overwrites (keys are random and checked)."""
+    try:
+        if default_storage.exists(key):
+            raise StorageUnavailable(f"Refusing to overwrite the existing object {key}.")
+        saved = default_storage.save(key, ContentFile(data))
+    except STORAGE_ERRORS as exc:
+        logger.warning("storage save failed for %s: %s", key, type(exc).__name__)
+        raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
+    if saved != key:
+        raise StorageUnavailable(f"The store renamed {key} to {saved}.")
+
+
+def read_object(key: str) -> bytes:
+    try:
+        with default_storage.open(key, "rb") as handle:
+            return bytes(handle.read())
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
+
+
+def delete_object(key: str) -> None:
+    try:
+        default_storage.delete(key)
+    except STORAGE_ERRORS:
+        logger.exception("could not delete orphaned object %s; run cleanup_orphans", key)
+
+
+@contextlib.contextmanager
+def objects_removed_on_error() -> Iterator[list[str]]:
+    """Collects keys saved inside the block; if the block raises, deletes them (no orphans)."""
+    keys: list[str] = []
+    try:
+        yield keys
+    except BaseException:
+        for key in keys:
+            delete_object(key)
+        raise
+
+
+def uses_filesystem() -> bool:
+    return isinstance(default_storage, FileSystemStorage)
+
+
+def fetch_url(key: str) -> str:
+    """A URL Volcengine can fetch: presigned/public S3, or a signed, expiring portal URL."""
+    try:
+        if not uses_filesystem():
+            return str(default_storage.url(key))
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
+    token = signing.dumps(key, salt=PUBLIC_URL_SALT)
+    filename = key.rsplit("/", 1)[-1]
+    return settings.PORTAL_PUBLIC_BASE_URL + reverse("document-fetch", args=[token, filename])
+
+
+def key_from_fetch_token(token: str) -> str:
+    """The key a fetch token was made for; raises signing.BadSignature when forged or expired."""
+    key = signing.loads(token, salt=PUBLIC_URL_SALT, max_age=settings.AWS_QUERYSTRING_EXPIRE)
+    if not isinstance(key, str):
+        raise signing.BadSignature("token does not name an object")
+    return key

@@ -1,0 +1,537 @@
+"""Pure: no ORM, no network, no storage."""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import math
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from PIL import Image, ImageFile
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+# --- Unified social credit code (GB 32100-2015) -------------------------------------------
+
+CREDIT_CODE_LENGTH = 18
+CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+CREDIT_CODE_LENGTH_ERROR = "credit_code_length"
+CREDIT_CODE_CHARSET_ERROR = "credit_code_charset"
+CREDIT_CODE_CHECK_ERROR = "credit_code_check_character"
+CREDIT_CODE_ORG_CHECK_ERROR = "credit_code_organization_code"
+
+CREDIT_CODE_LENGTH_MESSAGE = _(
+    "The unified social credit code must be exactly 18 characters; this one has %(length)s. "
+    "Copy it again from the business licence."
+)
+CREDIT_CODE_CHARSET_MESSAGE = _(
+    "The unified social credit code contains %(chars)s, which cannot appear in a valid code "
+    "(only digits and the capital letters ABCDEFGHJKLMNPQRTUWXY are used; never I, O, S, V "
+    "or Z). Check the code against the business licence."
+)
+CREDIT_CODE_CHECK_MESSAGE = _(
+    "The unified social credit code fails its check: the 18th character should be "
+    "%(expected)s for the first 17 characters given, but is %(actual)s. One of the 18 "
+    "characters is probably mistyped; compare each one with the business licence."
+)
+CREDIT_CODE_ORG_CHECK_MESSAGE = _(
+    "The organisation code inside the unified social credit code (characters 9 to 17) fails "
+    "its GB 11714 check: the 17th character should be %(expected)s, but is %(actual)s. "
+    "Compare characters 9 to 17 with the business licence."
+)
+
+
+def normalize_credit_code(value: str) -> str:
+    """Return the code without surrounding whitespace, full-width forms folded, upper-cased."""
+    return unicodedata.normalize("NFKC", value).strip().upper()
+
+
+def credit_code_check_character(first17: str) -> str:
+    """The 18th character GB 32100 requires after `first17` (which must use the charset)."""
+    total = sum(
+        CREDIT_CODE_CHARSET.index(char) * weight
+        for char, weight in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
+
+
+def organization_code_check_character(body: str) -> str:
+    """The GB 11714 check character for an 8-character organisation-code body."""
+    total = sum(int(char, 36) * weight for char, weight in zip(body, ORG_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def validate_credit_code(value: str) -> str:
+    """Return the normalised code, or raise ValidationError naming the failed check."""
+    code = normalize_credit_code(value)
+    if len(code) != CREDIT_CODE_LENGTH:
+        raise ValidationError(
+            CREDIT_CODE_LENGTH_MESSAGE, code=CREDIT_CODE_LENGTH_ERROR, params={"length": len(code)}
+        )
+    bad = sorted({char for char in code if char not in CREDIT_CODE_CHARSET})
+    if bad:
+        raise ValidationError(
+            CREDIT_CODE_CHARSET_MESSAGE,
+            code=CREDIT_CODE_CHARSET_ERROR,
+            params={"chars": ", ".join(f"“{char}”" for char in bad)},
+        )
+    expected = credit_code_check_character(code[:17])
+    if code[17] != expected:
+        raise ValidationError(
+            CREDIT_CODE_CHECK_MESSAGE,
+            code=CREDIT_CODE_CHECK_ERROR,
+            params={"expected": expected, "actual": code[17]},
+        )
+    expected = organization_code_check_character(code[8:16])
+    if code[16] != expected:
+        raise ValidationError(
+            CREDIT_CODE_ORG_CHECK_MESSAGE,
+            code=CREDIT_CODE_ORG_CHECK_ERROR,
+            params={"expected": expected, "actual": code[16]},
+        )
+    return code
+
+
+def credit_code_validator(value: str) -> None:
+    """Model/form field validator; the field itself should store `normalize_credit_code`."""
+    validate_credit_code(value)
+
+
+# --- Uploaded images -----------------------------------------------------------------------
+
+IMAGE_EMPTY = "image_empty"
+IMAGE_TOO_LARGE = "image_too_large"
+IMAGE_WRONG_TYPE = "image_wrong_type"
+IMAGE_TOO_MANY_PIXELS = "image_too_many_pixels"
+IMAGE_MULTI_FRAME = "image_multi_frame"
+IMAGE_CORRUPT = "image_corrupt"
+IMAGE_TRAILING_DATA = "image_trailing_data"
+
+EMPTY_FILE_MESSAGE = _("%(field)s: the file is empty. Choose the image again and upload it.")
+FILE_TOO_LARGE_MESSAGE = _(
+    "%(field)s: the file is %(size)s MB, more than the limit of %(limit)s MB. "
+    "Reduce the image's resolution or quality and upload it again."
+)
+WRONG_TYPE_MESSAGE = _(
+    "%(field)s: the file is %(kind)s, not a JPEG or PNG image (whatever its name says). "
+    "Save or export the document as a JPEG or PNG image, or photograph or scan it, and upload "
+    "that file."
+)
+TOO_MANY_PIXELS_MESSAGE = _(
+    "%(field)s: the image is %(width)s × %(height)s pixels, more than the limit of "
+    "%(limit)s megapixels. Reduce its resolution and upload it again."
+)
+MULTI_FRAME_MESSAGE = _(
+    "%(field)s: the file holds %(frames)s pictures (an animated PNG or a multi-picture "
+    "JPEG); only a single still image is accepted. Save one picture as JPEG or PNG and upload "
+    "that."
+)
+CORRUPT_MESSAGE = _(
+    "%(field)s: the file starts like a %(kind)s image but cannot be read completely; it is "
+    "damaged or incomplete. Open it, save it again as JPEG or PNG, and upload the new file."
+)
+CORRUPT_MARKUP_MESSAGE = _(
+    "%(field)s: the file starts like a %(kind)s image but is not one; it contains %(hidden)s "
+    "content. Upload a real photo or scan in JPEG or PNG format."
+)
+TRAILING_DATA_MESSAGE = _(
+    "%(field)s: the file has %(extra)s bytes of extra data after the end of the %(kind)s "
+    "image. Open it, save it again as JPEG or PNG, and upload the new file."
+)
+TRAILING_DATA_KIND_MESSAGE = _(
+    "%(field)s: the file has %(extra)s bytes of extra data after the end of the %(kind)s "
+    "image, and that data is %(hidden)s. Open the image, save it again as JPEG or PNG, and "
+    "upload the new file."
+)
+
+KIND_LABELS: dict[str, StrOrPromise] = {
+    "jpeg": "JPEG",
+    "png": "PNG",
+    "gif": _("a GIF image"),
+    "webp": _("a WebP image"),
+    "bmp": _("a BMP image"),
+    "tiff": _("a TIFF image"),
+    "heic": _("a HEIC/HEIF image"),
+    "avif": _("an AVIF image"),
+    "svg": _("an SVG drawing"),
+    "html": _("an HTML page"),
+    "xml": _("an XML document"),
+    "pdf": _("a PDF document"),
+    "docx": _("a Word document (DOCX, a ZIP archive)"),
+    "xlsx": _("an Excel workbook (XLSX, a ZIP archive)"),
+    "pptx": _("a PowerPoint presentation (PPTX, a ZIP archive)"),
+    "zip": _("a ZIP archive"),
+    "ole": _("an old-style Microsoft Office document (DOC/XLS/PPT)"),
+    "exe": _("a Windows executable program"),
+    "elf": _("an ELF executable program (Linux)"),
+    "text": _("a plain text file"),
+    "unknown": _("of an unknown type"),
+}
+
+_FORMATS = {"jpeg": ("JPEG", "jpg", "image/jpeg"), "png": ("PNG", "png", "image/png")}
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+_BMP_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
+_MARKUP = (b"<html", b"<!doctype html", b"<script", b"<body", b"<head", b"<iframe", b"<?php")
+_PADDING = b"\x00\t\n\r "
+# Cameras (Samsung's "SEF" trailer, for one) append small metadata blocks after the image;
+# anything larger, or anything recognisable as another file, is a reason to re-save.
+TRAILING_BYTES_ALLOWED = 4096
+_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+_ORIENTATION_TAG = 0x0112
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What inspect_image found; width and height are as displayed (EXIF orientation applied)."""
+
+    format: str
+    extension: str
+    content_type: str
+    width: int
+    height: int
+    size: int
+    sha256: str
+
+
+def sniff_type(data: bytes) -> str:
+    """Name the real type of `data` from its leading bytes: a key of KIND_LABELS."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if data.startswith(_PNG_SIGNATURE):
+        return "png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[4:8] == b"ftyp":
+        brand = data[8:12]
+        if brand in (b"avif", b"avis"):
+            return "avif"
+        if brand in _HEIF_BRANDS:
+            return "heic"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
+        for folder, kind in ((b"word/", "docx"), (b"xl/", "xlsx"), (b"ppt/", "pptx")):
+            if folder in data:
+                return kind
+        return "zip"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"
+    if data.startswith(b"\x7fELF"):
+        return "elf"
+    if data.startswith(b"MZ"):
+        return "exe"
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    if data.startswith(b"BM") and int.from_bytes(data[14:18], "little") in _BMP_HEADER_SIZES:
+        return "bmp"
+    return _sniff_text(data[:4096])
+
+
+def _sniff_text(head: bytes) -> str:
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if text.startswith(b"<"):
+        if b"<svg" in text:
+            return "svg"
+        if any(marker in text for marker in _MARKUP):
+            return "html"
+        if text.startswith(b"<?xml"):
+            return "xml"
+    try:
+        # Incremental, because the head may end in the middle of a multi-byte character.
+        decoded = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "unknown"
+    if decoded and all(char.isprintable() or char in "\t\r\n" for char in decoded):
+        return "text"
+    return "unknown"
+
+
+def _fail(message: StrOrPromise, code: str, field_label: StrOrPromise, **params: Any) -> NoReturn:
+    raise ValidationError(message, code=code, params={"field": field_label, **params})
+
+
+def _megabytes(size: int, *, round_up: bool) -> str:
+    # Binary megabytes, as the settings (10 * 1024 * 1024) and most file managers count them.
+    tenths = size / (1024 * 1024 / 10)
+    value = (math.ceil(tenths) if round_up else math.floor(tenths)) / 10
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def inspect_image(
+    data: bytes, *, field_label: StrOrPromise, max_bytes: int, max_pixels: int
+) -> ImageInfo:
+    """Decide from the bytes alone whether `data` is one acceptable JPEG or PNG image."""
+    if not data:
+        _fail(EMPTY_FILE_MESSAGE, IMAGE_EMPTY, field_label)
+    if len(data) > max_bytes:
+        _fail(
+            FILE_TOO_LARGE_MESSAGE,
+            IMAGE_TOO_LARGE,
+            field_label,
+            size=_megabytes(len(data), round_up=True),
+            limit=_megabytes(max_bytes, round_up=False),
+        )
+    kind = sniff_type(data)
+    if kind not in _FORMATS:
+        _fail(WRONG_TYPE_MESSAGE, IMAGE_WRONG_TYPE, field_label, kind=KIND_LABELS[kind])
+    pil_format, extension, content_type = _FORMATS[kind]
+    label = KIND_LABELS[kind]
+
+    # Pillow's own decompression-bomb limit applies too; checking against the lower of the two
+    # here means Pillow never has to be the one to refuse.
+    if Image.MAX_IMAGE_PIXELS is not None:
+        max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
+    header_size, end = _scan_jpeg(data) if kind == "jpeg" else _scan_png(data)
+    if header_size is not None:
+        _check_pixels(header_size, max_pixels, field_label)
+
+    width, height, orientation = _decode(data, kind, label, max_pixels, field_label)
+
+    if end is None:
+        _fail_corrupt(data, label, field_label)
+    else:
+        _check_trailing(data[end:], label, field_label)
+
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    return ImageInfo(
+        format=pil_format,
+        extension=extension,
+        content_type=content_type,
+        width=width,
+        height=height,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _megapixels(pixels: int) -> str:
+    megapixels = pixels / 1_000_000
+    return f"{round(megapixels, 1):g}" if megapixels >= 1 else f"{megapixels:.3g}"
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int, field_label: StrOrPromise) -> None:
+    width, height = size
+    if width * height > max_pixels:
+        _fail(
+            TOO_MANY_PIXELS_MESSAGE,
+            IMAGE_TOO_MANY_PIXELS,
+            field_label,
+            width=width,
+            height=height,
+            limit=_megapixels(max_pixels),
+        )
+
+
+def _decode(
+    data: bytes, kind: str, label: StrOrPromise, max_pixels: int, field_label: StrOrPromise
+) -> tuple[int, int, int]:
+    """Open, verify and fully decode; return the stored size and the EXIF orientation."""
+    formats = ("JPEG",) if kind == "jpeg" else ("PNG",)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=formats) as probe:
+                _check_pixels(probe.size, max_pixels, field_label)
+                frames = getattr(probe, "n_frames", 1)
+                if probe.format not in ("JPEG", "PNG") or frames > 1:
+                    _fail(MULTI_FRAME_MESSAGE, IMAGE_MULTI_FRAME, field_label, frames=frames)
+                probe.verify()
+            # verify() leaves the image unusable, so decode from a fresh one.
+            with Image.open(io.BytesIO(data), formats=formats) as image:
+                image.load()
+                orientation = _orientation(image)
+                return image.width, image.height, orientation
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        _fail(
+            TOO_MANY_PIXELS_MESSAGE,
+            IMAGE_TOO_MANY_PIXELS,
+            field_label,
+            width="?",
+            height="?",
+            limit=_megapixels(max_pixels),
+        )
+    except Exception:  # Pillow raises many types for damaged input
+        _fail_corrupt(data, label, field_label)
+
+
+def _orientation(image: ImageFile.ImageFile) -> int:
+    try:
+        value = image.getexif().get(_ORIENTATION_TAG, 1)
+    except Exception:  # unreadable EXIF is treated as "no rotation"
+        return 1
+    return value if isinstance(value, int) else 1
+
+
+def _fail_corrupt(data: bytes, label: StrOrPromise, field_label: StrOrPromise) -> NoReturn:
+    lowered = data[:65536].lower()
+    hidden = "svg" if b"<svg" in lowered else "html" if any(m in lowered for m in _MARKUP) else ""
+    if hidden:
+        _fail(
+            CORRUPT_MARKUP_MESSAGE,
+            IMAGE_CORRUPT,
+            field_label,
+            kind=label,
+            hidden=hidden.upper(),
+        )
+    _fail(CORRUPT_MESSAGE, IMAGE_CORRUPT, field_label, kind=label)
+
+
+def _check_trailing(trailing: bytes, label: StrOrPromise, field_label: StrOrPromise) -> None:
+    meaningful = trailing.strip(_PADDING)
+    if not meaningful:
+        return
+    hidden = sniff_type(meaningful)
+    if hidden in ("unknown", "text") and len(meaningful) <= TRAILING_BYTES_ALLOWED:
+        return
+    if hidden == "unknown":
+        _fail(
+            TRAILING_DATA_MESSAGE,
+            IMAGE_TRAILING_DATA,
+            field_label,
+            extra=len(trailing),
+            kind=label,
+        )
+    hidden_label = KIND_LABELS[hidden] if hidden not in _FORMATS else _("another image")
+    _fail(
+        TRAILING_DATA_KIND_MESSAGE,
+        IMAGE_TRAILING_DATA,
+        field_label,
+        extra=len(trailing),
+        kind=label,
+        hidden=hidden_label,
+    )
+
+
+def _scan_png(data: bytes) -> tuple[tuple[int, int] | None, int | None]:
+    """Return (IHDR size, offset just past IEND) from the chunk structure."""
+    size = None
+    if data[12:16] == b"IHDR":
+        size = (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"))
+    pos = len(_PNG_SIGNATURE)
+    while pos + 12 <= len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        chunk_type = data[pos + 4 : pos + 8]
+        pos += 12 + length
+        if chunk_type == b"IEND":
+            return size, pos if pos <= len(data) else None
+    return size, None
+
+
+def _scan_jpeg(data: bytes) -> tuple[tuple[int, int] | None, int | None]:
+    """Return (frame size, offset just past EOI) by walking the marker segments."""
+    size: tuple[int, int] | None = None
+    pos, end = 2, len(data)
+    while pos < end:
+        if data[pos] != 0xFF:
+            return size, None
+        while pos < end and data[pos] == 0xFF:
+            pos += 1
+        if pos >= end:
+            return size, None
+        marker = data[pos]
+        pos += 1
+        if marker == 0xD9:
+            return size, pos
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            continue
+        if pos + 2 > end:
+            return size, None
+        length = int.from_bytes(data[pos : pos + 2], "big")
+        if length < 2:
+            return size, None
+        if marker in _SOF_MARKERS and size is None and pos + 7 <= end:
+            size = (
+                int.from_bytes(data[pos + 5 : pos + 7], "big"),
+                int.from_bytes(data[pos + 3 : pos + 5], "big"),
+            )
+        pos += length
+        if marker == 0xDA:
+            pos = _skip_entropy_coded(data, pos)
+            if pos < 0:
+                return size, None
+    return size, None
+
+
+def _skip_entropy_coded(data: bytes, pos: int) -> int:
+    """Offset of the marker that ends the scan starting at `pos`, or -1 if there is none."""
+    while True:
+        index = data.find(b"\xff", pos)
+        if index < 0 or index + 1 >= len(data):
+            return -1
+        following = data[index + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:
+            pos = index + 2
+        elif following == 0xFF:
+            pos = index + 1
+        else:
+            return index
+
+
+# --- File names ----------------------------------------------------------------------------
+
+FALLBACK_FILENAME = "upload"
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}\Z")
+_JPEG_EXTENSIONS = {".jpg", ".jpeg"}
+_WHITESPACE_CONTROLS = frozenset("\t\n\v\f\r\x85")
+
+
+def _plain_name(name: str) -> str:
+    """NFC, last path component, no control or format characters, single spaces."""
+    name = unicodedata.normalize("NFC", name)
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(
+        char
+        for char in name
+        if char in _WHITESPACE_CONTROLS or unicodedata.category(char) not in ("Cc", "Cf", "Cs")
+    )
+    return re.sub(r"\s+", " ", name).strip()
+
+
+def _split_extension(name: str) -> tuple[str, str]:
+    match = _EXTENSION.search(name)
+    if match is None:
+        return name, ""
+    return name[: match.start()], match.group()
+
+
+def _bound(stem: str, extension: str, max_length: int) -> str:
+    room = max(max_length - len(extension), 0)
+    stem = stem[:room].rstrip(" .")
+    return f"{stem}{extension}" if stem else ""
+
+
+def clean_filename(name: str, *, max_length: int = 120) -> str:
+    """A safe display name: base name only, no control or bidi characters, bounded length."""
+    # Leading dots would hide the file; trailing dots and spaces are dropped by Windows.
+    cleaned = _plain_name(name).strip(" .")
+    if len(cleaned) > max_length:
+        stem, extension = _split_extension(cleaned)
+        cleaned = _bound(stem, extension, max_length) or cleaned[:max_length].rstrip(" .")
+    return cleaned or FALLBACK_FILENAME
+
+
+def api_filename(original: str, extension: str, *, max_length: int = 120) -> str:
+    """The cleaned name of `original` with the extension of the detected type."""
+    extension = "." + extension.lower().lstrip(".")
+    stem, original_extension = _split_extension(clean_filename(original, max_length=max_length))
+    if original_extension.lower() == ".jpeg" and extension in _JPEG_EXTENSIONS:
+        extension = ".jpeg"
+    return _bound(stem, extension, max_length) or _bound(FALLBACK_FILENAME, extension, max_length)

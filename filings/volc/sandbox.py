@@ -1,0 +1,251 @@
+"""The built-in sandbox: a stand-in VMS endpoint, on only when VOLC_SANDBOX_ENABLED (DESIGN.md).
+
+It verifies requests with filings.volc.sandbox_verify and answers with the real envelopes, or with
+the failure the SandboxConfig mode asks for, and records every request it receives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from filings.models import SandboxConfig, SandboxRequest
+from filings.volc.sandbox_verify import (
+    PIC_URL_FIELDS,
+    SERVICE,
+    Verified,
+    VerifyError,
+    invalid_access_key,
+    invalid_parameter,
+    invalid_timestamp,
+    missing_parameter,
+    peek_credit_code,
+    picture_kind,
+    query_value,
+    scrub_secrets,
+    signature_does_not_match,
+    verify_request,
+)
+
+Mode = SandboxConfig.Mode
+
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+HTML_BAD_GATEWAY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+TRUNCATED_JSON = '{"ResponseMetadata": '
+SANDBOX_REGIONS = frozenset({"cn-beijing", "cn-north-1"})
+SUCCESS_CODE = "0"
+SUCCESS_MESSAGE = "成功"
+BUSINESS_FAILURE_CODE = "1001"
+BUSINESS_FAILURE_MESSAGE = "企业报备校验未通过：营业执照信息与企业名称不一致（沙箱模拟）"
+FETCH_TIMEOUT_SECONDS = 5.0
+
+METHOD_NOT_ALLOWED = VerifyError("MethodNotAllowed", None, 405, "The HTTP method is not allowed.")
+FLOW_LIMIT_EXCEEDED = VerifyError(
+    "FlowLimitExceeded", None, 429, "Flow limit exceeded, please try again later."
+)
+INTERNAL_ERROR = VerifyError(
+    "InternalError", 100014, 500, "The request processing has failed due to some unknown error."
+)
+INTERNAL_SERVICE_TIMEOUT = VerifyError(
+    "InternalServiceTimeout", 100016, 504, "The backend service timed out."
+)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the sandbox sends back, and how it is logged."""
+
+    status: int
+    body: bytes
+    content_type: str
+    answer_code: str
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The parts of a request the sandbox reads."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: Mapping[str, str]
+    body: bytes
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Incoming:
+        return cls(
+            method=request.method or "",
+            path=request.path,
+            query_string=request.META.get("QUERY_STRING", ""),
+            headers=dict(request.headers),
+            body=request.body,
+        )
+
+    @property
+    def action(self) -> str:
+        return query_value(self.query_string, "Action") or ""
+
+    @property
+    def version(self) -> str:
+        return query_value(self.query_string, "Version") or ""
+
+    @property
+    def credential(self) -> list[str]:
+        """AK/date/region/service/request from Authorization, as far as it can be read."""
+        authorization = {k.lower(): v for k, v in self.headers.items()}.get("authorization", "")
+        _, found, rest = authorization.partition("Credential=")
+        return rest.split(",", 1)[0].split("/") if found else []
+
+    @property
+    def region(self) -> str:
+        credential = self.credential
+        return credential[2] if len(credential) > 2 else settings.VOLC_REGION
+
+
+def new_request_id() -> str:
+    """Like the gateway's: UTC time to the second, then upper-case random hex."""
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(10).upper()
+
+
+def _metadata(incoming: Incoming) -> dict[str, Any]:
+    return {
+        "RequestId": new_request_id(),
+        "Action": incoming.action,
+        "Version": incoming.version,
+        "Service": SERVICE,
+        "Region": incoming.region,
+    }
+
+
+def _json_answer(status: int, envelope: dict[str, Any], answer_code: str) -> Answer:
+    body = json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Answer(status, body, JSON_CONTENT_TYPE, answer_code)
+
+
+def error_answer(incoming: Incoming, error: VerifyError) -> Answer:
+    error = scrub_secrets(error, [settings.VOLC_SANDBOX_SECRETKEY])
+    details: dict[str, Any] = {"Code": error.code, "Message": error.message}
+    if error.code_n is not None:
+        details = {"CodeN": error.code_n, **details}
+    envelope = {"ResponseMetadata": {**_metadata(incoming), "Error": details}}
+    return _json_answer(error.status, envelope, error.code)
+
+
+def result_answer(incoming: Incoming, code: str, message: str) -> Answer:
+    envelope = {
+        "ResponseMetadata": _metadata(incoming),
+        "Result": {"code": code, "message": message, "requestId": uuid.uuid4().hex},
+    }
+    return _json_answer(200, envelope, code)
+
+
+def _fetch_problem(url: str) -> str | None:
+    """Why a picture URL is unusable (Volcengine must be able to fetch it), or None."""
+    try:
+        with requests.get(url, timeout=FETCH_TIMEOUT_SECONDS, stream=True) as response:
+            if response.status_code != 200:
+                return f"could not be fetched (HTTP {response.status_code})"
+            head = next(response.iter_content(16), b"")
+    except requests.RequestException as exc:
+        return f"could not be fetched ({type(exc).__name__})"
+    if picture_kind(head) is None:
+        return "is not a JPEG or PNG image"
+    return None
+
+
+def check_pictures(verified: Verified) -> VerifyError | None:
+    for name in PIC_URL_FIELDS:
+        problem = _fetch_problem(verified.body[name].strip())
+        if problem is not None:
+            return invalid_parameter(name, problem)
+    return None
+
+
+def normal_answer(incoming: Incoming) -> Answer:
+    verified = verify_request(
+        method=incoming.method,
+        path=incoming.path,
+        query_string=incoming.query_string,
+        headers=incoming.headers,
+        body=incoming.body,
+        credentials={settings.VOLC_SANDBOX_ACCESSKEY: settings.VOLC_SANDBOX_SECRETKEY},
+        now=datetime.now(UTC),
+        regions=SANDBOX_REGIONS | {settings.VOLC_REGION},
+    )
+    if isinstance(verified, VerifyError):
+        return error_answer(incoming, verified)
+    if settings.VOLC_SANDBOX_FETCH_IMAGES:
+        picture_error = check_pictures(verified)
+        if picture_error is not None:
+            return error_answer(incoming, picture_error)
+    return result_answer(incoming, SUCCESS_CODE, SUCCESS_MESSAGE)
+
+
+def _forced_access_key(incoming: Incoming) -> VerifyError:
+    credential = incoming.credential
+    return invalid_access_key(credential[0] if credential else "")
+
+
+FORCED_ANSWERS: dict[str, Callable[[Incoming], Answer]] = {
+    Mode.RESULT_FAILURE: lambda i: result_answer(
+        i, BUSINESS_FAILURE_CODE, BUSINESS_FAILURE_MESSAGE
+    ),
+    Mode.SIGNATURE_ERROR: lambda i: error_answer(i, signature_does_not_match()),
+    Mode.INVALID_TIMESTAMP: lambda i: error_answer(
+        i, invalid_timestamp("X-Date is outside the allowed 900 s window.")
+    ),
+    Mode.MISSING_PARAMETER: lambda i: error_answer(i, missing_parameter("companyName")),
+    Mode.INVALID_ACCESS_KEY: lambda i: error_answer(i, _forced_access_key(i)),
+    Mode.THROTTLED: lambda i: error_answer(i, FLOW_LIMIT_EXCEEDED),
+    Mode.INTERNAL_ERROR: lambda i: error_answer(i, INTERNAL_ERROR),
+    Mode.GATEWAY_TIMEOUT: lambda i: error_answer(i, INTERNAL_SERVICE_TIMEOUT),
+    Mode.HTML_ERROR: lambda i: Answer(502, HTML_BAD_GATEWAY.encode(), HTML_CONTENT_TYPE, "html"),
+    Mode.INVALID_JSON: lambda i: Answer(
+        200, TRUNCATED_JSON.encode(), JSON_CONTENT_TYPE, "invalid_json"
+    ),
+}
+
+
+def answer_for(incoming: Incoming, mode: str) -> Answer:
+    if incoming.method != "POST":
+        return error_answer(incoming, METHOD_NOT_ALLOWED)
+    forced = FORCED_ANSWERS.get(mode)
+    return forced(incoming) if forced is not None else normal_answer(incoming)
+
+
+def record(incoming: Incoming, answer: Answer) -> None:
+    SandboxRequest.objects.create(
+        action=incoming.action[:64],
+        body_sha256=hashlib.sha256(incoming.body).hexdigest(),
+        company_credit_code=peek_credit_code(incoming.body)[:32],
+        http_status=answer.status,
+        answer_code=answer.answer_code[:64],
+    )
+
+
+@csrf_exempt
+def sandbox_endpoint(request: HttpRequest) -> HttpResponse:
+    if not settings.VOLC_SANDBOX_ENABLED:
+        raise Http404
+    config = SandboxConfig.objects.filter(pk=1).first()
+    mode = config.mode if config is not None else Mode.NORMAL
+    incoming = Incoming.from_request(request)
+    answer = answer_for(incoming, mode)
+    # Logged before a stall, so a client that gave up can still see that the request arrived.
+    record(incoming, answer)
+    if config is not None and mode == Mode.STALL and incoming.method == "POST":
+        time.sleep(config.stall_seconds)
+    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
