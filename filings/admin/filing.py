@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from filings.admin.base import reported
 from filings.admin.documents import DocumentPages
+from filings.admin.reviewing import ReviewPages
 from filings.forms import CallScriptForm, CommentForm, FilingForm, ResolveForm
 from filings.models import CallScript, Document, Filing
 from filings.preflight import content_checks, sending_checks
@@ -134,7 +135,7 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Filing)
-class FilingAdmin(DocumentPages, admin.ModelAdmin):  # type: ignore[type-arg]
+class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin):  # type: ignore[type-arg]
     form = FilingForm
     list_display = [
         "id",
@@ -249,6 +250,7 @@ class FilingAdmin(DocumentPages, admin.ModelAdmin):  # type: ignore[type-arg]
             path("<int:pk>/act/<str:action>/", view(self.act_view), name="filings_filing_act"),
             path("<int:pk>/send/", view(self.send_view), name="filings_filing_send"),
             *self.document_urls(),
+            *self.review_urls(),
             *super().get_urls(),
         ]
 

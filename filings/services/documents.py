@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from django.db import transaction
 from django.utils import timezone
 
 from filings import audit
-from filings.imaging import compose_id_card
+from filings.imaging import ImagingError, compose_id_card
 from filings.models import Document, Filing
 from filings.services.common import Actor
 from filings.services.editing import editable_filing, touch
@@ -127,7 +129,15 @@ def document_upload_sides(
     label = str(Document.Kind(kind).label)
     front_info = _inspect(front, f"{label} · {Document.Part.FRONT.label}")
     back_info = _inspect(back, f"{label} · {Document.Part.BACK.label}")
-    composed = compose_id_card(front.data, back.data)
+    try:
+        composed = compose_id_card(
+            front.data, back.data, max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES
+        )
+    except ImagingError as exc:
+        raise ValidationError(
+            _("%(field)s: the two sides could not be put together (%(reason)s). Upload them again.")
+            % {"field": label, "reason": exc}
+        ) from exc
     composed_info = _inspect(Upload("composed.jpg", composed), label)
     return _store(
         actor,

@@ -18,6 +18,7 @@ import pytest
 from filings.volc.signing import (
     Credentials,
     SignedRequest,
+    _hmac_sha256,
     canonical_headers,
     canonical_query,
     redact_authorization,
@@ -295,12 +296,28 @@ def test_empty_body_hash() -> None:
 
 # --- keys and secrets ------------------------------------------------------------------------
 
-def test_signing_key_is_the_raw_secret_hmac_chain() -> None:
-    secret = "FAKE-secret-for-tests"
+@pytest.mark.parametrize("secret", ["k", "F" * 63, "F" * 64, "F" * 65, "密钥" * 40])
+def test_signing_key_is_the_raw_secret_hmac_chain(secret: str) -> None:
     expected = secret.encode()
     for part in ("20260104", "cn-beijing", "vms", "request"):
         expected = hmac.new(expected, part.encode(), hashlib.sha256).digest()
     assert signing_key(secret, "20260104", "cn-beijing", "vms") == expected
+
+
+@pytest.mark.parametrize("key_length", [0, 1, 32, 63, 64, 65, 128, 300])
+@pytest.mark.parametrize("message_length", [0, 1, 55, 56, 64, 1000])
+def test_hmac_matches_the_stdlib(key_length: int, message_length: int) -> None:
+    key = bytes((7 * i + 3) % 256 for i in range(key_length))
+    message = bytes((11 * i + 5) % 256 for i in range(message_length))
+    assert _hmac_sha256(key, message) == hmac.digest(key, message, "sha256")
+
+
+def test_signature_is_hmac_of_string_to_sign() -> None:
+    vector = BY_NAME["seed_company_auth"]
+    signed = sign_vector(vector)
+    key = signing_key(vector["secret_access_key"], "20260104", "cn-beijing", "vms")
+    expected = hmac.new(key, signed.string_to_sign.encode(), hashlib.sha256).hexdigest()
+    assert signed.signature == expected
 
 
 def test_secret_absent_from_repr_and_returned_values() -> None:

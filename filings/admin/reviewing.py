@@ -1,0 +1,68 @@
+"""The reviewer's pages: the queue of filings they may approve, and one filing's review page."""
+
+import json
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+
+from filings.content import current_documents, filing_content
+from filings.forms import CommentForm
+from filings.models import Document, Filing
+from filings.preflight import sending_checks
+from filings.selectors import filing_timeline, review_queue
+from filings.services.review import prepared_by
+
+
+class ReviewPages:
+    """Mixed into FilingAdmin: the review queue and the review page."""
+
+    admin_site: Any
+    opts: Any
+
+    def review_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("review-queue/", view(self.review_queue_view), name="filings_filing_review_queue"),
+            path("<int:pk>/review/", view(self.review_view), name="filings_filing_review"),
+        ]
+
+    def _require_reviewer(self, request: HttpRequest) -> None:
+        if not request.user.has_perm("filings.review_filing"):
+            raise PermissionDenied
+
+    def review_queue_view(self, request: HttpRequest) -> HttpResponse:
+        self._require_reviewer(request)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Review queue"),
+            "filings": review_queue(request.user.pk),
+        }
+        return TemplateResponse(request, "admin/filings/filing/review_queue.html", context)
+
+    def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_reviewer(request)
+        filing = get_object_or_404(Filing.objects.select_related("company", "created_by"), pk=pk)
+        documents = sorted(
+            current_documents(filing).values(), key=lambda d: list(Document.Kind.values).index(d.kind)
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Review filing #%(id)s") % {"id": filing.pk},
+            "filing": filing,
+            "documents": documents,
+            "content": json.dumps(filing_content(filing), ensure_ascii=False, indent=2),
+            "checks": sending_checks(filing),
+            "timeline": filing_timeline(filing),
+            "may_approve": filing.status == Filing.Status.IN_REVIEW
+            and not prepared_by(filing, request.user),
+            "own_work": prepared_by(filing, request.user),
+            "comment_form": CommentForm(),
+        }
+        return TemplateResponse(request, "admin/filings/filing/review.html", context)
