@@ -19,6 +19,7 @@ _DEFAULT_PORTS = (":80", ":443")
 # Strings made only of unreserved characters need no percent-encoding (the common case).
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 _SIGNATURE_VALUE = re.compile(r"(Signature=)[^,\s]*")
+_sha256 = hashlib.sha256  # bound once: the HMAC below calls it eleven times per signature
 _SHA256_BLOCK = 64
 _INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
 _OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))
@@ -87,10 +88,10 @@ def _hmac_sha256(key: bytes, message: bytes) -> bytes:
     short messages of a V4 signature; this is about 1.6x faster, and tested against hmac.digest().
     """
     if len(key) > _SHA256_BLOCK:
-        key = hashlib.sha256(key).digest()
+        key = _sha256(key).digest()
     key = key.ljust(_SHA256_BLOCK, b"\0")
-    inner = hashlib.sha256(key.translate(_INNER_PAD) + message).digest()
-    return hashlib.sha256(key.translate(_OUTER_PAD) + inner).digest()
+    inner = _sha256(key.translate(_INNER_PAD) + message).digest()
+    return _sha256(key.translate(_OUTER_PAD) + inner).digest()
 
 
 def signing_key(secret: str, short_date: str, region: str, service: str) -> bytes:
@@ -146,6 +147,7 @@ def sign(
     signed. `body` must be the exact bytes sent. Nothing passed in is modified.
     """
     x_date = _x_date(now)
+    short_date = x_date[:8]
     payload_hash = hashlib.sha256(body).hexdigest()
 
     to_sign = {"host": host}
@@ -172,12 +174,12 @@ def sign(
         f"{method.upper()}\n{_canonical_uri(path)}\n{canonical_query(query)}\n"
         f"{header_block}\n{signed_headers}\n{payload_hash}"
     )
-    credential_scope = f"{x_date[:8]}/{region}/{service}/{SCOPE_TERMINATOR}"
+    credential_scope = f"{short_date}/{region}/{service}/{SCOPE_TERMINATOR}"
     string_to_sign = (
         f"{ALGORITHM}\n{x_date}\n{credential_scope}\n"
         f"{hashlib.sha256(canonical_request.encode()).hexdigest()}"
     )
-    key = signing_key(credentials.secret_access_key, x_date[:8], region, service)
+    key = signing_key(credentials.secret_access_key, short_date, region, service)
     signature = _hmac_sha256(key, string_to_sign.encode()).hex()
     added["Authorization"] = (
         f"{ALGORITHM} Credential={credentials.access_key_id}/{credential_scope}, "

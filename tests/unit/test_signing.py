@@ -189,6 +189,7 @@ def test_query_input_not_mutated() -> None:
 
 # --- header canonicalisation -----------------------------------------------------------------
 
+
 def test_headers_lower_cased_trimmed_sorted() -> None:
     block, names = canonical_headers(
         {"X-Date": " 20260104T113722Z ", "Host": "example.com", "Content-Type": "\ta/b;  c=d  "}
@@ -260,6 +261,7 @@ def test_sign_rejects_headers_it_sets_itself(name: str) -> None:
 
 # --- method, path, clock ---------------------------------------------------------------------
 
+
 def test_method_upper_cased_and_empty_path_is_root() -> None:
     vector = BY_NAME["seed_company_auth"]
     signed = sign_vector(vector, method="post", path="")
@@ -295,6 +297,7 @@ def test_empty_body_hash() -> None:
 
 
 # --- keys and secrets ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("secret", ["k", "F" * 63, "F" * 64, "F" * 65, "密钥" * 40])
 def test_signing_key_is_the_raw_secret_hmac_chain(secret: str) -> None:
@@ -358,6 +361,7 @@ def test_empty_secret_rejected() -> None:
 
 # --- Authorization redaction -------------------------------------------------------------------
 
+
 def test_redact_authorization() -> None:
     vector = BY_NAME["seed_company_auth"]
     authorization = vector["expected"]["authorization"]
@@ -377,6 +381,7 @@ def test_redact_authorization_leaves_other_text() -> None:
 
 # --- session token and Content-Type ----------------------------------------------------------
 
+
 def test_session_token_header_added_and_signed() -> None:
     vector = BY_NAME["session_token"]
     signed = sign_vector(vector)
@@ -384,8 +389,9 @@ def test_session_token_header_added_and_signed() -> None:
     assert signed.signed_headers == "host;x-content-sha256;x-date;x-security-token"
     assert f"\nx-security-token:{vector['session_token']}\n" in signed.canonical_request
 
-    without = sign_vector(vector, credentials=Credentials(vector["access_key_id"],
-                                                          vector["secret_access_key"]))
+    without = sign_vector(
+        vector, credentials=Credentials(vector["access_key_id"], vector["secret_access_key"])
+    )
     assert "X-Security-Token" not in without.headers
     assert "x-security-token" not in without.canonical_request
     assert without.signature != signed.signature

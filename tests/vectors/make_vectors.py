@@ -98,8 +98,12 @@ COMPANY_AUTH_BODY = json.dumps(COMPANY_AUTH, ensure_ascii=False, separators=(","
 COMPANY_AUTH_ASCII = json.dumps(COMPANY_AUTH, ensure_ascii=True, separators=(",", ":")).encode()
 BODY_MD5 = base64.b64encode(hashlib.md5(COMPANY_AUTH_BODY, usedforsecurity=False).digest()).decode()
 LITE_FORM = urlencode(
-    {"Caller": "13800000000", "Callee": "13900000000", "NumberPoolNo": "NP1234567890",
-     "UserData": "测试 data"}
+    {
+        "Caller": "13800000000",
+        "Callee": "13900000000",
+        "NumberPoolNo": "NP1234567890",
+        "UserData": "测试 data",
+    }
 )
 
 
@@ -300,7 +304,10 @@ def sdk_query(pairs: list[tuple[str, str]]) -> OrderedDict[str, str | list[str]]
 
 def sdk_credentials(c: dict[str, Any]) -> Credentials:
     return Credentials(
-        c["access_key_id"], c["secret_access_key"], c["service"], c["region"],
+        c["access_key_id"],
+        c["secret_access_key"],
+        c["service"],
+        c["region"],
         c["session_token"] or "",
     )
 
@@ -342,8 +349,9 @@ def vector(c: dict[str, Any]) -> dict[str, Any]:
     # The captured strings must be the ones the signature was computed from.
     hashed = hashlib.sha256(canonical_request.encode()).hexdigest()
     assert string_to_sign.endswith("\n" + hashed), c["name"]
-    key = SignerV4.get_signing_secret_key_v4(c["secret_access_key"], c["x_date"][:8],
-                                             c["region"], c["service"])
+    key = SignerV4.get_signing_secret_key_v4(
+        c["secret_access_key"], c["x_date"][:8], c["region"], c["service"]
+    )
     assert hmac.new(key, string_to_sign.encode(), "sha256").hexdigest() == result.xSignature
     if c["method"] == "GET" or "Content-Type" in sdk_headers(c):
         assert authorization_from_sign(c) == result.authorization, c["name"]
