@@ -136,7 +136,8 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
                 seq,
                 stored_hash,
                 seq,
-                "broken link: prev_hash does not match the previous event (deleted, inserted or reordered)",
+                "broken link: prev_hash does not match the previous event "
+                "(deleted, inserted or reordered)",
             )
         if event_hash(canonical_bytes(seq=seq, **fields), prev_hash) != stored_hash:
             return ChainReport(

@@ -12,7 +12,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group, User
 from django.core.handlers.wsgi import WSGIHandler
 from django.test.utils import override_settings
 from PIL import Image, ImageDraw
@@ -37,7 +37,7 @@ SCRIPTS = [
     ("快递", "您好，这里是示例快递，您的包裹已到达驿站，请问何时方便取件？"),
     ("售后", "您好，您在我司购买的商品已发货，如有问题请随时联系客服。"),
 ]
-PASSWORD_SUFFIX = "-demo-2026"
+PASSWORD_SUFFIX = "-demo-2026"  # noqa: S105  (demo-only passwords, documented in README)
 
 
 def demo_password(username: str) -> str:
@@ -57,8 +57,8 @@ def demo_image(title: str, *, size: tuple[int, int] = (1200, 800), color: str = 
     return buffer.getvalue()
 
 
-def ensure_users() -> dict[str, AbstractUser]:
-    users = {}
+def ensure_users() -> dict[str, User]:
+    users: dict[str, User] = {}
     model = get_user_model()
     for username, (group, superuser) in USERS.items():
         user = model.objects.filter(username=username).first()
@@ -72,7 +72,7 @@ def ensure_users() -> dict[str, AbstractUser]:
     return users
 
 
-def complete_filing(preparer: AbstractUser, company: Company, note: str) -> Filing:
+def complete_filing(preparer: User, company: Company, note: str) -> Filing:
     filing = editing.filing_create(
         actor=preparer,
         company=company,
@@ -87,7 +87,9 @@ def complete_filing(preparer: AbstractUser, company: Company, note: str) -> Fili
                 actor=preparer,
                 filing=filing,
                 kind=kind.value,
-                front=Upload("front.jpg", demo_image(f"{kind.value} FRONT {note}", size=(856, 540))),
+                front=Upload(
+                    "front.jpg", demo_image(f"{kind.value} FRONT {note}", size=(856, 540))
+                ),
                 back=Upload("back.jpg", demo_image(f"{kind.value} BACK {note}", size=(856, 540))),
             )
         else:
@@ -101,7 +103,7 @@ def complete_filing(preparer: AbstractUser, company: Company, note: str) -> Fili
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -154,14 +156,19 @@ def _seed() -> list[str]:
     review.filing_approve(actor=reviewer, filing=ready)
 
     outcomes = {}
-    with sandbox_server() as endpoint, override_settings(
-        VOLC_SANDBOX_ENABLED=True, VOLC_VMS_ENDPOINT=endpoint, VOLC_READ_TIMEOUT=0.5
+    with (
+        sandbox_server() as endpoint,
+        override_settings(
+            VOLC_SANDBOX_ENABLED=True, VOLC_VMS_ENDPOINT=endpoint, VOLC_READ_TIMEOUT=0.5
+        ),
     ):
         for mode, company in (("normal", second), ("result_failure", first), ("stall", second)):
             filing = complete_filing(preparer, company, mode)
             review.filing_submit(actor=preparer, filing=filing)
             review.filing_approve(actor=reviewer2, filing=filing)
-            SandboxConfig.objects.update_or_create(pk=1, defaults={"mode": mode, "stall_seconds": 2})
+            SandboxConfig.objects.update_or_create(
+                pk=1, defaults={"mode": mode, "stall_seconds": 2}
+            )
             sending.filing_send(actor=reviewer2, filing=filing)
             filing.refresh_from_db()
             outcomes[mode] = filing.status

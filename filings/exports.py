@@ -42,7 +42,9 @@ class _Echo:
         return value
 
 
-def csv_lines(header: Sequence[str], meta: dict[str, Any], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+def csv_lines(
+    header: Sequence[str], meta: dict[str, Any], rows: Iterable[Sequence[Any]]
+) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # so spreadsheet programs read the UTF-8 (Chinese) text correctly
     yield writer.writerow([f"# {key}: {value}" for key, value in meta.items()])
@@ -51,7 +53,9 @@ def csv_lines(header: Sequence[str], meta: dict[str, Any], rows: Iterable[Sequen
         yield writer.writerow([_cell(value) for value in row])
 
 
-def jsonl_lines(header: Sequence[str], meta: dict[str, Any], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+def jsonl_lines(
+    header: Sequence[str], meta: dict[str, Any], rows: Iterable[Sequence[Any]]
+) -> Iterator[str]:
     yield json.dumps({"export": meta}, ensure_ascii=False) + "\n"
     for row in rows:
         record = {
@@ -98,4 +102,3 @@ def history_export(
         rows = audit_rows(queryset.filter(seq__lte=event.seq))
         return WRITERS[fmt](AUDIT_EXPORT_FIELDS, meta, rows)
     return WRITERS[fmt](SUBMISSION_EXPORT_FIELDS, meta, submission_rows(queryset))
-

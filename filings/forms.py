@@ -9,7 +9,7 @@ from filings.models import CallScript, Company, Document, Filing
 from filings.validators import normalize_credit_code
 
 
-class CompanyForm(forms.ModelForm):  # type: ignore[type-arg]
+class CompanyForm(forms.ModelForm[Company]):
     class Meta:
         model = Company
         fields = ["name", "credit_code"]
@@ -18,13 +18,13 @@ class CompanyForm(forms.ModelForm):  # type: ignore[type-arg]
         return normalize_credit_code(self.cleaned_data["credit_code"])
 
 
-class FilingForm(forms.ModelForm):  # type: ignore[type-arg]
+class FilingForm(forms.ModelForm[Filing]):
     class Meta:
         model = Filing
         fields = ["company", "callee_source", "business_carrier"]
 
 
-class CallScriptForm(forms.ModelForm):  # type: ignore[type-arg]
+class CallScriptForm(forms.ModelForm[CallScript]):
     class Meta:
         model = CallScript
         fields = ["position", "scene", "content"]
@@ -35,9 +35,10 @@ class DocumentUploadForm(forms.Form):
     """One document slot: either one image, or (for ID cards) front and back to be composed."""
 
     kind = forms.ChoiceField(choices=Document.Kind.choices)
-    image = forms.FileField(label=_("Image"), required=False)
-    front = forms.FileField(label=_("Front side"), required=False)
-    back = forms.FileField(label=_("Back side"), required=False)
+    # Empty files pass here so the validator reports them with the document's name.
+    image = forms.FileField(label=_("Image"), required=False, allow_empty_file=True)
+    front = forms.FileField(label=_("Front side"), required=False, allow_empty_file=True)
+    back = forms.FileField(label=_("Back side"), required=False, allow_empty_file=True)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

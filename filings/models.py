@@ -335,7 +335,7 @@ class SandboxRequest(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The newest event's seq and hash (one row). Locked while appending, so the chain never forks."""
+    """The newest event's seq and hash (one row), locked while appending: the chain never forks."""
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="")

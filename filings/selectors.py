@@ -61,7 +61,9 @@ AUDIT_EXPORT_FIELDS = (
 
 
 def submission_rows(queryset: QuerySet[Submission]) -> Iterator[tuple[object, ...]]:
-    return queryset.order_by("started_at", "id").values_list(*SUBMISSION_EXPORT_FIELDS).iterator(2000)
+    return (
+        queryset.order_by("started_at", "id").values_list(*SUBMISSION_EXPORT_FIELDS).iterator(2000)
+    )
 
 
 def audit_rows(queryset: QuerySet[AuditEvent]) -> Iterator[tuple[object, ...]]:

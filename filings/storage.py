@@ -1,4 +1,4 @@
-"""Object storage for documents: random keys, saving, orphan clean-up, and the URLs Volcengine fetches."""
+"""Object storage for documents: random keys, saving, orphan clean-up, URLs Volcengine fetches."""
 
 import contextlib
 import logging

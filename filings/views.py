@@ -7,6 +7,7 @@ from django.core import signing
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -30,7 +31,7 @@ def _image_response(data: bytes, content_type: str) -> HttpResponse:
 @require_GET
 @login_required
 def document_image(request: HttpRequest, document_uuid: uuid.UUID) -> HttpResponse:
-    """A stored image (or its thumbnail) for a user allowed to see it; ID cards need a permission."""
+    """A stored image (or its thumbnail) for a user allowed to see it; ID cards need a perm."""
     document = get_object_or_404(Document, uuid=document_uuid)
     if not request.user.has_perm("filings.view_document"):
         raise Http404
@@ -46,7 +47,7 @@ def document_image(request: HttpRequest, document_uuid: uuid.UUID) -> HttpRespon
 
 
 @require_GET
-def document_fetch(request: HttpRequest, token: str, filename: str) -> HttpResponse:
+def document_fetch(request: HttpRequest, token: str, filename: str) -> HttpResponseBase:
     """The expiring, signed URL Volcengine fetches when documents live on the filesystem."""
     if not uses_filesystem():
         raise Http404
@@ -61,7 +62,9 @@ def document_fetch(request: HttpRequest, token: str, filename: str) -> HttpRespo
         handle = default_storage.open(key, "rb")
     except (FileNotFoundError, *STORAGE_ERRORS):
         raise Http404 from None
-    response = FileResponse(handle, content_type=CONTENT_TYPES.get(extension, "application/octet-stream"))
+    response = FileResponse(
+        handle, content_type=CONTENT_TYPES.get(extension, "application/octet-stream")
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -74,7 +77,7 @@ def health(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception:  # noqa: BLE001  (any failure means unhealthy)
+    except Exception:
         status["database"] = "unavailable"
     try:
         default_storage.exists("health-probe")

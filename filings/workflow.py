@@ -1,4 +1,4 @@
-"""Pure: the filing state machine of DESIGN.md as data, and the check of one move. No ORM, no I/O."""
+"""Pure: the filing state machine of DESIGN.md as data, and the check of one move. No ORM."""
 
 from dataclasses import dataclass
 from enum import StrEnum

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 # the Django admin sets a few style attributes; styles cannot run code.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob: https:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    "img-src 'self' data: blob: https:; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'; form-action 'self'"
 )
 
 

@@ -3,11 +3,15 @@
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_float, env_int, env_list, env_str
+from portal.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+# Lets ModelAdmin[...] / ModelForm[...] be subscripted at run time, as the type stubs expect.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR") or BASE_DIR / "var")
@@ -117,13 +121,15 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", True)
 AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 24 * 3600)
+ADDRESSING_STYLES = ("auto", "path", "virtual")
+CHECKSUM_MODES = ("when_supported", "when_required")
 if AWS_STORAGE_BUCKET_NAME:
     # Volcengine TOS rejects the CRC checksums boto3 adds by default: it needs "when_required".
     _s3_client_config = Config(
         signature_version="s3v4",
-        s3={"addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or "auto"},
-        request_checksum_calculation=env_str("AWS_REQUEST_CHECKSUM_CALCULATION", "when_supported"),
-        response_checksum_validation=env_str("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_supported"),
+        s3={"addressing_style": env_choice("AWS_S3_ADDRESSING_STYLE", ADDRESSING_STYLES)},  # type: ignore[arg-type]
+        request_checksum_calculation=env_choice("AWS_REQUEST_CHECKSUM_CALCULATION", CHECKSUM_MODES),  # type: ignore[arg-type]
+        response_checksum_validation=env_choice("AWS_RESPONSE_CHECKSUM_VALIDATION", CHECKSUM_MODES),  # type: ignore[arg-type]
         connect_timeout=env_float("AWS_S3_CONNECT_TIMEOUT", 5),
         read_timeout=env_float("AWS_S3_READ_TIMEOUT", 30),
         retries={"max_attempts": 2, "mode": "standard"},
@@ -167,7 +173,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # --- Volcengine VMS ------------------------------------------------------------------------------
 VOLC_ACCESSKEY = env_str("VOLC_ACCESSKEY")
 VOLC_SECRETKEY = env_str("VOLC_SECRETKEY")
-VOLC_VMS_ENDPOINT = env_str("VOLC_VMS_ENDPOINT", "https://cloud-vms.volcengineapi.com").rstrip("/")
+VOLC_VMS_ENDPOINT = env_str("VOLC_VMS_ENDPOINT", "https://cloud-vms.volcengineapi.com")
 VOLC_REGION = env_str("VOLC_REGION", "cn-beijing")
 VOLC_CONNECT_TIMEOUT = env_float("VOLC_CONNECT_TIMEOUT", 5.0)
 VOLC_READ_TIMEOUT = env_float("VOLC_READ_TIMEOUT", 30.0)

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from filings.errors import FilingsError
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """History is only read here: no add, change or delete for anyone, superusers included."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -12,7 +12,7 @@ from filings.services.editing import company_create, company_update
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CompanyAdmin(admin.ModelAdmin[Company]):
     form = CompanyForm
     list_display = ["name", "credit_code", "filing_count", "created_at"]
     search_fields = ["name", "credit_code"]

@@ -17,11 +17,16 @@ from filings.errors import FilingsError
 from filings.forms import DocumentUploadForm
 from filings.models import Document, Filing
 from filings.preflight import content_checks
-from filings.services.documents import Upload, document_remove, document_upload, document_upload_sides
+from filings.services.documents import (
+    Upload,
+    document_remove,
+    document_upload,
+    document_upload_sides,
+)
 from filings.workflow import EDITABLE_STATES
 
 
-def _read(upload: UploadedFile) -> Upload:
+def _read(upload: UploadedFile[bytes]) -> Upload:
     # Never read more than one byte past the limit: the validator then reports "too large".
     limit = settings.PORTAL_MAX_UPLOAD_BYTES + 1
     return Upload(name=upload.name or "", data=upload.read(limit))
@@ -98,7 +103,10 @@ class DocumentPages:
             try:
                 if data["image"]:
                     document = document_upload(
-                        actor=request.user, filing=filing, kind=data["kind"], upload=_read(data["image"])
+                        actor=request.user,
+                        filing=filing,
+                        kind=data["kind"],
+                        upload=_read(data["image"]),
                     )
                 else:
                     document = document_upload_sides(

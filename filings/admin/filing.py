@@ -14,7 +14,6 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
 
 from filings.admin.base import reported
 from filings.admin.documents import DocumentPages
@@ -27,7 +26,7 @@ from filings.services import editing, review, sending
 from filings.workflow import EDITABLE_STATES, State
 
 
-class DocumentInline(admin.TabularInline):  # type: ignore[type-arg]
+class DocumentInline(admin.TabularInline[Document, Filing]):
     model = Document
     extra = 0
     can_delete = False
@@ -41,7 +40,7 @@ class DocumentInline(admin.TabularInline):  # type: ignore[type-arg]
         "sha_prefix",
         "uploaded_by",
     ]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]
     verbose_name_plural = gettext_lazy("documents (upload and replace on the documents page)")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
@@ -83,7 +82,7 @@ class DocumentInline(admin.TabularInline):  # type: ignore[type-arg]
         return super().get_formset(request, obj, **kwargs)
 
 
-class ScriptFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+class ScriptFormSet(BaseInlineFormSet[CallScript, Filing, CallScriptForm]):
     """Saves scripts through the services (one audited change each), not model.save()."""
 
     request: HttpRequest
@@ -111,15 +110,15 @@ class ScriptFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
         return self.new_objects
 
 
-class CallScriptInline(admin.TabularInline):  # type: ignore[type-arg]
+class CallScriptInline(admin.TabularInline[CallScript, Filing]):
     model = CallScript
     form = CallScriptForm
-    formset = ScriptFormSet
+    formset = ScriptFormSet  # type: ignore[assignment]
     extra = 1
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
-        formset.request = request
+        formset.request = request  # type: ignore[attr-defined]
         return formset
 
 
@@ -128,14 +127,14 @@ class StatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return list(Filing.Status.choices)
+        return [(value, str(label)) for value, label in Filing.Status.choices]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Filing]) -> QuerySet[Filing]:
         return queryset.filter(status=self.value()) if self.value() else queryset
 
 
 @admin.register(Filing)
-class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin):  # type: ignore[type-arg]
+class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin[Filing]):
     form = FilingForm
     list_display = [
         "id",
@@ -265,7 +264,10 @@ class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin):  # type: ignore
         if not self.has_view_permission(request, filing):
             raise PermissionDenied
         actor = request.user
-        ok = lambda text: messages.success(request, text)  # noqa: E731
+
+        def ok(text: str) -> None:
+            messages.success(request, text)
+
         with reported(request):
             if action == "submit":
                 review.filing_submit(actor=actor, filing=filing)

@@ -41,7 +41,7 @@ class ReviewPages:
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Review queue"),
-            "filings": review_queue(request.user.pk),
+            "filings": review_queue(int(request.user.pk or 0)),
         }
         return TemplateResponse(request, "admin/filings/filing/review_queue.html", context)
 
@@ -49,7 +49,8 @@ class ReviewPages:
         self._require_reviewer(request)
         filing = get_object_or_404(Filing.objects.select_related("company", "created_by"), pk=pk)
         documents = sorted(
-            current_documents(filing).values(), key=lambda d: list(Document.Kind.values).index(d.kind)
+            current_documents(filing).values(),
+            key=lambda d: list(Document.Kind.values).index(d.kind),
         )
         context = {
             **self.admin_site.each_context(request),

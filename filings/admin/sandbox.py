@@ -10,7 +10,7 @@ from filings.models import SandboxConfig, SandboxRequest
 
 
 @admin.register(SandboxConfig)
-class SandboxConfigAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SandboxConfigAdmin(admin.ModelAdmin[SandboxConfig]):
     list_display = ["mode", "stall_seconds"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -2,19 +2,26 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.utils import timezone
 
 from filings import errors
 from filings.models import Filing
 from filings.workflow import Action, Transition, TransitionNotAllowed, check_transition
 
-Actor = AbstractBaseUser | AnonymousUser
+Actor = User | AnonymousUser
 
 
 def require_perm(actor: Actor, perm: str) -> None:
-    if not actor.is_authenticated or not actor.has_perm(perm):  # type: ignore[union-attr]
+    if not actor.is_authenticated or not actor.has_perm(perm):
         raise errors.NotPermitted(str(errors.NOT_PERMITTED))
+
+
+def user_id(actor: Actor) -> int:
+    """The acting user's id; anonymous actors never get as far as writing."""
+    if actor.pk is None:
+        raise errors.NotPermitted(str(errors.NOT_PERMITTED))
+    return int(actor.pk)
 
 
 def transition(filing: Filing, action: Action, **changes: Any) -> Transition:

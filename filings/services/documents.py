@@ -4,14 +4,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from filings import audit
 from filings.imaging import ImagingError, compose_id_card
 from filings.models import Document, Filing
-from filings.services.common import Actor
+from filings.services.common import Actor, user_id
 from filings.services.editing import editable_filing, touch
 from filings.storage import document_key, objects_removed_on_error, save_object
 from filings.validators import ImageInfo, api_filename, clean_filename, inspect_image
@@ -60,7 +60,7 @@ def _new_document(
         width=info.width,
         height=info.height,
         sha256=info.sha256,
-        uploaded_by=actor,
+        uploaded_by_id=user_id(actor),
     )
 
 

@@ -1,4 +1,4 @@
-"""Services that move a filing through review: submit, withdraw, request changes, approve, resolve."""
+"""Services that move a filing through review: submit, withdraw, request changes, approve."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +23,8 @@ def filing_submit(*, actor: Actor, filing: Filing) -> Filing:
     require_perm(actor, "filings.change_filing")
     filing = lock_filing(filing.pk)
     _require_ready(failed(content_checks(filing)))
-    move = transition(filing, Action.SUBMIT, updated_by=actor)
+    # Submitting is not editing: `updated_by` keeps the last editor, whom four-eyes excludes.
+    move = transition(filing, Action.SUBMIT)
     audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
     return filing
 
@@ -126,7 +127,6 @@ def filing_rework(*, actor: Actor, filing: Filing) -> Filing:
         approved_hash="",
         approved_by=None,
         approved_at=None,
-        updated_by=actor,
     )
     audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
     return filing

@@ -18,7 +18,7 @@ from filings import audit, errors
 from filings.content import content_hash, current_documents
 from filings.models import Filing, Submission
 from filings.preflight import failed, sending_checks
-from filings.services.common import Actor, lock_filing, require_perm, transition
+from filings.services.common import Actor, lock_filing, require_perm, transition, user_id
 from filings.storage import fetch_url
 from filings.volc import client
 from filings.volc.config import credentials
@@ -130,7 +130,10 @@ def submission_record(
     """Write the Submission and move SENDING to the state its outcome implies."""
     filing = lock_filing(filing.pk)
     submission = Submission.objects.create(
-        filing=filing, actor=actor, content_hash=content_hash, **_submission_fields(result)
+        filing=filing,
+        actor_id=user_id(actor),
+        content_hash=content_hash,
+        **_submission_fields(result),
     )
     move = transition(filing, OUTCOME_ACTIONS[result.outcome], sending_started_at=None)
     audit.record(

@@ -1,4 +1,4 @@
-"""Click2CallCompanyAuth: build the body once, sign right before sending, send, classify the outcome.
+"""Click2CallCompanyAuth: build the body once, sign just before sending, send, classify.
 
 The transport is `requests`; signing is the pure `filings.volc.signing`. Nothing here touches the
 database: the caller records the returned `SendResult`.
@@ -215,36 +215,58 @@ def classify_response(status: int, text: str) -> Classification:
     if isinstance(error, dict) and error:
         code = _text(error.get("Code"))
         code_n = error.get("CodeN")
-        details = {
-            "provider_request_id": request_id,
-            "error_code": code,
-            "error_code_n": code_n if isinstance(code_n, int) else None,
-            "error_message": _text(error.get("Message")),
-        }
-        if status >= 500:
-            return Classification(Outcome.UNKNOWN, retryable=False, **details)
-        return Classification(Outcome.REJECTED, code in RETRYABLE_ERROR_CODES, **details)
+        # A 5xx may come after the service ran; a 4xx refusal is the gateway's, before it ran.
+        unknown = status >= 500
+        return Classification(
+            Outcome.UNKNOWN if unknown else Outcome.REJECTED,
+            retryable=not unknown and code in RETRYABLE_ERROR_CODES,
+            provider_request_id=request_id,
+            error_code=code,
+            error_code_n=code_n if isinstance(code_n, int) else None,
+            error_message=_text(error.get("Message")),
+        )
     if status >= 500:
         return Classification(Outcome.UNKNOWN, retryable=False, provider_request_id=request_id)
     result = document.get("Result")
     if not (200 <= status < 300) or not isinstance(result, dict):
         return Classification(Outcome.UNKNOWN, retryable=False, provider_request_id=request_id)
-    details = {
-        "provider_request_id": request_id,
-        "result_code": _text(result.get("code")),
-        "result_message": _text(result.get("message")),
-    }
-    outcome = Outcome.ACCEPTED if details["result_code"] in SUCCESS_CODES else Outcome.REJECTED
-    return Classification(outcome, retryable=False, **details)
+    code = _text(result.get("code"))
+    return Classification(
+        Outcome.ACCEPTED if code in SUCCESS_CODES else Outcome.REJECTED,
+        retryable=False,
+        provider_request_id=request_id,
+        result_code=code,
+        result_message=_text(result.get("message")),
+    )
 
 
-def _not_sent_cause(exc: requests.ConnectionError) -> bool:
+def _not_sent_cause(exc: requests.RequestException) -> bool:
     """True when the connection failed before any byte of the request was written."""
-    if isinstance(exc, requests.exceptions.SSLError | requests.exceptions.ConnectTimeout):
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
     wrapped = exc.args[0] if exc.args else None  # urllib3's MaxRetryError, or the error itself
     reason = getattr(wrapped, "reason", wrapped)
-    return isinstance(reason, NewConnectionError)  # NameResolutionError is one too
+    if isinstance(reason, NewConnectionError):  # NameResolutionError is one too
+        return True
+    # TLS errors (and a TLS handshake that timed out, which urllib3 reports as a *read* timeout)
+    # count only when raised while connecting: one raised reading the answer follows the request.
+    return _raised_while_connecting(exc)
+
+
+def _raised_while_connecting(exc: BaseException) -> bool:
+    """True when the root error was raised inside urllib3's connect() (TCP, TLS handshake)."""
+    error: BaseException | None = exc
+    for _ in range(16):  # the chain is requests → urllib3 → ssl/socket: a few links
+        if error is None:
+            return False
+        frame = error.__traceback__
+        while frame is not None:
+            code = frame.tb_frame.f_code
+            if code.co_name == "connect" and "urllib3" in code.co_filename:
+                return True
+            frame = frame.tb_next
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _read_bounded(response: requests.Response, limit: int) -> tuple[str, bool]:
@@ -331,18 +353,12 @@ def send_company_auth(
             text, truncated = _read_bounded(response, max_response_bytes)
         finally:
             response.close()
-    except requests.ConnectionError as exc:
+    except requests.RequestException as exc:
+        # Unless it failed before the request was written (NOT_SENT), it may have run: UNKNOWN.
         outcome = Outcome.NOT_SENT if _not_sent_cause(exc) else Outcome.UNKNOWN
         return finish(
             outcome=outcome,
             retryable=outcome is Outcome.NOT_SENT,
-            transport_error=f"{type(exc).__name__}: {_safe_reason(exc)}",
-        )
-    except requests.RequestException as exc:
-        # A read timeout or a broken stream after the request was written: it may have run.
-        return finish(
-            outcome=Outcome.UNKNOWN,
-            retryable=False,
             transport_error=f"{type(exc).__name__}: {_safe_reason(exc)}",
         )
     finally:

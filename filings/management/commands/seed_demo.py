@@ -16,6 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, force: bool, **options: Any) -> None:
         if not settings.DEBUG and not force:
-            raise CommandError("DEBUG is off: refusing to create demo users. Use --force to insist.")
+            raise CommandError(
+                "DEBUG is off: refusing to create demo users. Use --force to insist."
+            )
         made = seed()
         self.stdout.write("\n".join(made) if made else "demo data already present")

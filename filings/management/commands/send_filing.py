@@ -32,7 +32,8 @@ class Command(BaseCommand):
         said = submission.error_message or submission.result_message or submission.transport_error
         line = (
             f"filing #{filing.pk}: {filing.status} · outcome {submission.outcome} · "
-            f"HTTP {submission.http_status or '-'} · RequestId {submission.provider_request_id or '-'}"
+            f"HTTP {submission.http_status or '-'} · "
+            f"RequestId {submission.provider_request_id or '-'}"
             f"{' · ' + said if said else ''}"
         )
         if filing.status != Filing.Status.SUBMITTED:

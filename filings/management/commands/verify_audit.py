@@ -16,6 +16,7 @@ class Command(BaseCommand):
             raise CommandError(f"audit chain broken at event #{report.bad_seq}: {report.reason}")
         self.stdout.write(
             self.style.SUCCESS(
-                f"audit chain intact: {report.count} events, head #{report.head_seq} {report.head_hash}"
+                f"audit chain intact: {report.count} events, "
+                f"head #{report.head_seq} {report.head_hash}"
             )
         )

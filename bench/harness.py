@@ -1,0 +1,207 @@
+"""Shared by the benchmarks: a throwaway Django set-up, timing, memory probes and the figure line.
+
+Not a benchmark itself. Every benchmark imports this first, so the repository is importable and
+Django runs on a throwaway SQLite database in a temporary PORTAL_VAR_DIR (never var/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+# The sandbox signs and verifies with these; the portal sends with the same (DESIGN.md: sandbox).
+SANDBOX_AK = "AKLTbenchsandbox0001"
+SANDBOX_SK = "bench-sandbox-secret-not-real"
+MB = 1024 * 1024
+
+# Variables that could point a benchmark at a real database, bucket or endpoint.
+_FOREIGN_ENV = (
+    "DATABASE_URL",
+    "AWS_STORAGE_BUCKET_NAME",
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_S3_REGION_NAME",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_S3_ADDRESSING_STYLE",
+    "VOLC_VMS_ENDPOINT",
+)
+
+
+def arguments(description: str, **extra: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    for name, text in extra.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", default=None, help=text)
+    return parser.parse_args()
+
+
+def temp_dir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"portal-bench-{prefix}-"))
+
+
+def setup_django(var_dir: Path, *, env: dict[str, str] | None = None) -> Path:
+    """Point the portal at `var_dir` (SQLite file + media) and start Django. Returns the DB path."""
+    for name in _FOREIGN_ENV:
+        os.environ.pop(name, None)
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "PORTAL_VAR_DIR": str(var_dir),
+            "VOLC_SANDBOX_ENABLED": "true",
+            "VOLC_SANDBOX_ACCESSKEY": SANDBOX_AK,
+            "VOLC_SANDBOX_SECRETKEY": SANDBOX_SK,
+            "VOLC_ACCESSKEY": SANDBOX_AK,
+            "VOLC_SECRETKEY": SANDBOX_SK,
+            "LOG_LEVEL": "WARNING",  # the client logs every send at INFO
+            **(env or {}),
+        }
+    )
+    import django
+
+    django.setup()
+    return var_dir / "portal.sqlite3"
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def use_database(path: Path) -> None:
+    """Switch the default connection to another SQLite file (closed first, reopened lazily)."""
+    from django.db import connections
+
+    connection = connections["default"]
+    connection.close()
+    connection.settings_dict["NAME"] = str(path)
+
+
+def copy_database(source: Path, target: Path) -> None:
+    from django.db import connections
+
+    connections["default"].close()
+    shutil.copyfile(source, target)
+
+
+# --- timing ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def interleaved(
+    subjects: dict[str, Callable[[], object]], repeats: int, *, warmup: int = 1
+) -> dict[str, list[float]]:
+    """Seconds per call of each subject; subjects alternate so drift hits them alike."""
+    for fn in subjects.values():
+        for _ in range(warmup):
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in subjects}
+    for _ in range(repeats):
+        for name, fn in subjects.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return samples
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+# --- memory ----------------------------------------------------------------------------------
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def reset_peak_rss() -> int:
+    """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS; return the RSS in KiB."""
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_kb("VmRSS")
+
+
+def peak_rss_kb() -> int:
+    return _status_kb("VmHWM")
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def seconds(value: float) -> str:
+    return f"{value * 1000:.1f}ms" if value < 1 else f"{value:.2f}s"
+
+
+def megabytes(kib: float) -> str:
+    return f"{kib / 1024:.1f}MB"
+
+
+def figure(
+    name: str,
+    portal: float,
+    baseline: float,
+    target: float,
+    *,
+    show: Callable[[float], str] = seconds,
+    at_least: bool = False,
+    labels: tuple[str, str] = ("portal", "baseline"),
+    note: str = "",
+) -> bool:
+    """Print one figure line; `at_least` for throughput-like figures (higher is better)."""
+    ratio = portal / baseline if baseline else float("inf")
+    ok = ratio >= target if at_least else ratio <= target
+    sign = ">=" if at_least else "<="
+    line = (
+        f"{name}  {labels[0]} {show(portal)}  {labels[1]} {show(baseline)}  "
+        f"ratio {ratio:.2f}x  target {sign}{target:.2f}x  {'OK' if ok else 'MISSED'}"
+    )
+    print(line + (f"  ({note})" if note else ""), flush=True)
+    return ok
+
+
+def info(text: str) -> None:
+    """Context lines: sizes, set-up times, query counts. Prefixed so they never look like figures."""
+    print(f"  # {text}", flush=True)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    import django
+
+    return (
+        f"nproc {os.cpu_count()}, CPU {cpu}, Python {platform.python_version()}, "
+        f"Django {django.get_version()}"
+    )
