@@ -38,7 +38,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy portal filings
-	$(VENV)/bin/bandit -q -c pyproject.toml -r portal filings
+	$(VENV)/bin/bandit -q -r portal filings
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'

@@ -37,7 +37,7 @@ SCRIPTS = [
     ("快递", "您好，这里是示例快递，您的包裹已到达驿站，请问何时方便取件？"),
     ("售后", "您好，您在我司购买的商品已发货，如有问题请随时联系客服。"),
 ]
-PASSWORD_SUFFIX = "-demo-2026"  # noqa: S105  (demo-only passwords, documented in README)
+PASSWORD_SUFFIX = "-demo-2026"  # noqa: S105  # nosec B105  (demo-only passwords, documented in README)
 
 
 def demo_password(username: str) -> str:

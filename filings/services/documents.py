@@ -155,18 +155,16 @@ def document_upload_sides(
 def document_remove(*, actor: Actor, filing: Filing, kind: str) -> None:
     """Take a kind's current images out of the filing; the objects and rows stay for history."""
     filing = editable_filing(actor, filing.pk)
-    current = filing.documents.filter(kind=kind, superseded_at__isnull=True)
-    removed = [str(u) for u in current.values_list("uuid", flat=True)]
-    if not removed:
+    current = list(filing.documents.filter(kind=kind, superseded_at__isnull=True))
+    if not current:
         return
-    main = current.filter(part=Document.Part.MAIN).first() or current.first()
-    assert main is not None  # noqa: S101  (removed is non-empty)
-    current.update(superseded_at=timezone.now())
+    main = next((d for d in current if d.part == Document.Part.MAIN), current[0])
+    Document.objects.filter(pk__in=[d.pk for d in current]).update(superseded_at=timezone.now())
     audit.record(
         actor=actor,
         kind="document.removed",
         target=main,
         filing=filing,
-        data={"kind": kind, "removed": removed},
+        data={"kind": kind, "removed": [str(d.uuid) for d in current]},
     )
     touch(actor, filing, reason="document.removed")

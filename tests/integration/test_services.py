@@ -942,6 +942,47 @@ def test_four_eyes_a_superuser_who_edited_cannot_approve(
     four_eyes(superuser, filing)
 
 
+def test_four_eyes_submitting_or_reworking_does_not_hide_the_last_editor(
+    both: User, preparer: User, reviewer: User
+) -> None:
+    filing = complete_filing(preparer)
+    editing.filing_update(actor=both, filing=filing, callee_source="公众号")
+    review.filing_submit(actor=preparer, filing=filing)
+    assert fresh(filing).updated_by == both
+    review.filing_approve(actor=reviewer, filing=filing)
+    sending._start_sending(reviewer, filing.pk)
+    Filing.objects.filter(pk=filing.pk).update(
+        sending_started_at=timezone.now() - timedelta(hours=1)
+    )
+    sending.reconcile_sending(actor=reviewer, older_than=timedelta(minutes=15))
+    review.filing_resolve(actor=reviewer, filing=filing, status="REJECTED", note="被拒")
+    review.filing_rework(actor=preparer, filing=filing)
+    review.filing_submit(actor=preparer, filing=filing)
+
+    four_eyes(both, filing)
+
+
+def test_four_eyes_a_company_edit_counts_as_an_edit_of_its_open_filings(
+    both: User, preparer: User, reviewer: User
+) -> None:
+    drafted = complete_filing(preparer)
+    editing.company_update(
+        actor=both, company=drafted.company, name="改名有限公司", credit_code=VALID_CODES[0]
+    )
+    review.filing_submit(actor=preparer, filing=drafted)
+    four_eyes(both, drafted)
+
+    # The same for a filing already in review: its content changed under the reviewer.
+    reviewing = in_review(preparer, code=VALID_CODES[1])
+    editing.company_update(
+        actor=both, company=reviewing.company, name="又改名有限公司", credit_code=VALID_CODES[1]
+    )
+    assert fresh(reviewing).status == "IN_REVIEW"
+    four_eyes(both, reviewing)
+    review.filing_approve(actor=reviewer, filing=reviewing)
+    assert fresh(reviewing).approved_hash == content_hash(fresh(reviewing))
+
+
 def test_four_eyes_an_uploader_of_a_current_document_cannot_approve(
     both: User, preparer: User, reviewer: User
 ) -> None:
