@@ -131,11 +131,13 @@ def sdk_call() -> tuple[Callable[[], Any], str] | None:
         CREDENTIALS.access_key_id, CREDENTIALS.secret_access_key, SERVICE, REGION
     )
     sdk_headers = OrderedDict(Host=HOST, **HEADERS)
+    param = SignParam()
+    param.method, param.host, param.path, param.body, param.date = "POST", HOST, "/", BODY, NOW
+    param.query = OrderedDict(QUERY)
 
     def call() -> Any:
-        param = SignParam()  # the SDK writes into the request, so each call needs a fresh one
-        param.method, param.host, param.path, param.body, param.date = "POST", HOST, "/", BODY, NOW
-        param.query = OrderedDict(QUERY)
+        # The SDK writes X-Date and X-Content-Sha256 into the headers it is given: fresh ones
+        # each call (the query is only read).
         param.header_list = OrderedDict(sdk_headers)
         return SignerV4.sign_only(param, credentials)
 

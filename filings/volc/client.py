@@ -194,6 +194,7 @@ class Classification:
     error_message: str = ""
     result_code: str = ""
     result_message: str = ""
+    result_request_id: str = ""
 
 
 def _text(value: Any) -> str:
@@ -237,6 +238,7 @@ def classify_response(status: int, text: str) -> Classification:
         provider_request_id=request_id,
         result_code=code,
         result_message=_text(result.get("message")),
+        result_request_id=_text(result.get("requestId")),
     )
 
 

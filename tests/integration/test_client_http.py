@@ -181,6 +181,7 @@ def test_the_sandbox_accepts_a_correctly_signed_filing(
     assert (result.result_code, result.result_message) == ("0", "成功")
     envelope = json.loads(result.response_text)
     assert result.provider_request_id == envelope["ResponseMetadata"]["RequestId"]
+    assert result.result_request_id == envelope["Result"]["requestId"] != ""
     assert len(result.provider_request_id) == 34
     assert (result.endpoint, result.region) == (endpoint, REGION)
     assert not result.response_truncated

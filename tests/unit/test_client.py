@@ -292,6 +292,7 @@ def test_success_keeps_result_code_message_and_request_id() -> None:
     assert verdict.outcome is Outcome.ACCEPTED
     assert (verdict.result_code, verdict.result_message) == ("0", "成功")
     assert verdict.provider_request_id == RID
+    assert verdict.result_request_id == "U12312312g"  # Result.requestId, kept for support
     assert verdict.error_code == ""
 
 
