@@ -21,6 +21,7 @@ How the rows are made (docs/PERFORMANCE.md repeats this):
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -77,9 +78,8 @@ def users() -> dict[str, Any]:
     ):
         user = User.objects.filter(username=username).first()
         if user is None:
-            user = User.objects.create_user(
-                username, password=f"{username}-bench-pw", is_staff=True, is_superuser=not group
-            )
+            # No password: benchmarks log in with force_login (and PBKDF2 would cost ~1 s each).
+            user = User.objects.create_user(username, is_staff=True, is_superuser=not group)
             if group:
                 user.groups.add(Group.objects.get(name=group))
         made[username] = user
@@ -154,6 +154,8 @@ def seed(n_filings: int) -> dict[str, int]:
     from filings.demo import sandbox_server
     from filings.models import AuditEvent, Filing, Submission
 
+    # The sandbox is asked for 429s and 500s on purpose; django.request would log each one.
+    logging.getLogger("django.request").setLevel(logging.CRITICAL)
     people = users()
     codes = credit_codes()
     companies = [next(codes) for _ in range(max(2, n_filings // 3))]
@@ -362,16 +364,20 @@ def build(out: Path, *, quick: bool) -> Meta:
     db = harness.setup_django(var_dir)
     started = time.perf_counter()
     harness.migrate()
+    from django.test.utils import override_settings
+
     seeded = seed(SEED_FILINGS["quick" if quick else "full"])
     seed_seconds = time.perf_counter() - started
     full = QUICK if quick else FULL
     small = {name: size // SMALL_SHARE for name, size in full.items()}
     replicator = Replicator()
     started = time.perf_counter()
-    replicator.grow(small)
-    harness.copy_database(db, out / "small.sqlite3")
-    replicator.grow(full)
-    harness.copy_database(db, out / "full.sqlite3")
+    # DEBUG's query log would quote every parameter of every bulk INSERT (and keep the SQL).
+    with override_settings(DEBUG=False):
+        replicator.grow(small)
+        harness.copy_database(db, out / "small.sqlite3")
+        replicator.grow(full)
+        harness.copy_database(db, out / "full.sqlite3")
     meta = Meta(
         quick=quick,
         sizes={"small": small, "full": full},
@@ -407,7 +413,7 @@ def describe(meta: Meta) -> str:
 
 def main() -> int:
     args = harness.arguments(__doc__.splitlines()[0], out="directory for the database files")
-    out = Path(args.out) if args.out else harness.temp_dir("data")
+    out = Path(args.out) if args.out else harness.temp_dir("data", keep=True)
     out.mkdir(parents=True, exist_ok=True)
     meta = build(out, quick=args.quick)
     harness.info(describe(meta))

@@ -7,14 +7,18 @@ Django runs on a throwaway SQLite database in a temporary PORTAL_VAR_DIR (never 
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
+import json
 import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,8 +53,25 @@ def arguments(description: str, **extra: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def temp_dir(prefix: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"portal-bench-{prefix}-"))
+def scratch_root() -> str | None:
+    """Where throwaway files go: BENCH_TMP, else /dev/shm (tmpfs), else the system default.
+
+    A tmpfs keeps this VM's disk out of the figures: one fsync costs about 5 ms here, so SQLite
+    commits would measure the virtual disk, not the code. BENCH_TMP=/tmp puts the disk back in.
+    """
+    chosen = os.environ.get("BENCH_TMP")
+    if chosen:
+        return chosen
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+
+
+def temp_dir(prefix: str, *, keep: bool = False) -> Path:
+    """A fresh directory, removed when the process exits unless `keep`."""
+    path = Path(tempfile.mkdtemp(prefix=f"portal-bench-{prefix}-", dir=scratch_root()))
+    if not keep:
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def setup_django(var_dir: Path, *, env: dict[str, str] | None = None) -> Path:
@@ -143,6 +164,27 @@ def _status_kb(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
+def probe(script: str, *options: str) -> dict[str, float]:
+    """Run `script --probe ...` in a fresh interpreter; it prints one JSON object last."""
+    command = [sys.executable, script, *options]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def measure_memory(mode: str, subject: Callable[[], object]) -> dict[str, float]:
+    """Peak memory of one call: RSS growth over the RSS before it, or tracemalloc's peak (KiB)."""
+    if mode == "rss":
+        before = reset_peak_rss()
+        subject()
+        return {"kib": peak_rss_kb() - before, "rss_before_kib": before}
+    tracemalloc.start()
+    try:
+        subject()
+        return {"kib": tracemalloc.get_traced_memory()[1] / 1024}
+    finally:
+        tracemalloc.stop()
+
+
 def reset_peak_rss() -> int:
     """Reset the kernel's peak-RSS mark (VmHWM) to the current RSS; return the RSS in KiB."""
     gc.collect()
@@ -159,6 +201,11 @@ def peak_rss_kb() -> int:
 
 def seconds(value: float) -> str:
     return f"{value * 1000:.1f}ms" if value < 1 else f"{value:.2f}s"
+
+
+def rows(n: int) -> str:
+    """10000 -> "10k", 2500 -> "2.5k", 250 -> "250"."""
+    return f"{n / 1000:g}k" if n >= 1000 else str(n)
 
 
 def megabytes(kib: float) -> str:

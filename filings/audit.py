@@ -147,6 +147,16 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
         expected_seq += 1
         count += 1
     head = AuditChainHead.objects.filter(pk=HEAD_PK).first()
+    if head is not None and head.seq < count:
+        return ChainReport(
+            False,
+            count,
+            count,
+            prev_hash,
+            head.seq + 1,
+            f"beyond the chain head: the head says #{head.seq}, but events go on to #{count} "
+            "(written outside audit.record)",
+        )
     if head is not None and head.seq != count:
         return ChainReport(
             False,

@@ -19,6 +19,7 @@ NOTE_REQUIRED = _("Please give the evidence for this outcome (e.g. the support t
 CONTENT_CHANGED = _(
     "The filing's content changed after it was approved; it must be reviewed again before sending."
 )
+NOT_APPROVED = _("Only an approved filing can be sent; this one is “{status}”.")
 PREFLIGHT_FAILED = _("The filing is not ready: {problems}")
 STORAGE_UNAVAILABLE = _(
     "The document store is not reachable right now, so nothing was saved. "

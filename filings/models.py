@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.validators import credit_code_validator
@@ -107,10 +108,10 @@ class Document(models.Model):
     class Kind(models.TextChoices):
         BUSINESS_LICENSE = "businessLicense", _("Business licence (营业执照)")
         PROPRIETOR_IDCARD = "proprietorIdcard", _("Legal representative ID card (法人身份证)")
-        OPERATOR_IDCARD = "operatorIdcard", _("Administrator ID card (管理员证件)")
+        OPERATOR_IDCARD = "operatorIdcard", _("Administrator ID document (管理员证件)")
         OPERATOR_IDCARD_INHAND = (
             "operatorIdcardInhand",
-            _("Administrator holding the ID (管理员手持证件)"),
+            _("Photo of the administrator holding their ID (管理员手持证件)"),
         )
         NETWORK_ACCESS_LETTER = (
             "networkaccessCommitmentletter",
@@ -229,7 +230,8 @@ class Submission(models.Model):
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
-        return f"{self.filing_id} {self.outcome} {self.started_at:%Y-%m-%d %H:%M}"
+        started = timezone.localtime(self.started_at)  # as the admin shows times, not UTC
+        return f"{self.filing_id} {self.outcome} {started:%Y-%m-%d %H:%M}"
 
 
 class AppendOnlyError(Exception):
@@ -245,6 +247,12 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 
     def bulk_update(self, *args: Any, **kwargs: Any) -> int:
         raise AppendOnlyError("Audit events cannot be updated.")
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list["AuditEvent"]:
+        # update_conflicts turns the INSERT into an upsert that overwrites existing events.
+        if kwargs.get("update_conflicts") or (len(args) > 3 and args[3]):
+            raise AppendOnlyError("Audit events cannot be updated.")
+        return super().bulk_create(*args, **kwargs)
 
 
 class AuditEvent(models.Model):
@@ -281,7 +289,8 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.kind}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
+        # A new instance carrying an existing primary key would make Django UPDATE that row.
+        if not self._state.adding or self.pk is not None:
             raise AppendOnlyError("Audit events cannot be updated.")
         super().save(*args, **kwargs)
 

@@ -32,13 +32,28 @@ def content_checks(filing: Filing) -> list[Check]:
         validate_credit_code(filing.company.credit_code)
         checks.append(Check("credit_code", True, _("Credit code: valid")))
     except ValidationError as exc:
-        checks.append(Check("credit_code", False, _("Credit code: ") + " ".join(exc.messages)))
-    for code, value, label in (
-        ("callee_source", filing.callee_source, _("Callee source")),
-        ("business_carrier", filing.business_carrier, _("Business carrier")),
-    ):
-        ok = bool(value.strip())
-        checks.append(Check(code, ok, f"{label}: " + (_("filled in") if ok else _("missing"))))
+        problem = " ".join(exc.messages)
+        checks.append(
+            Check("credit_code", False, _("Credit code: %(problem)s") % {"problem": problem})
+        )
+    callee_ok = bool(filing.callee_source.strip())
+    checks.append(
+        Check(
+            "callee_source",
+            callee_ok,
+            _("Callee source: filled in") if callee_ok else _("Callee source: not filled in"),
+        )
+    )
+    carrier_ok = bool(filing.business_carrier.strip())
+    checks.append(
+        Check(
+            "business_carrier",
+            carrier_ok,
+            _("Business carrier: filled in")
+            if carrier_ok
+            else _("Business carrier: not filled in"),
+        )
+    )
     scripts = filing.scripts.count()
     checks.append(
         Check(
@@ -60,7 +75,7 @@ def sending_checks(filing: Filing) -> list[Check]:
             not problems,
             _("Volcengine credentials: configured")
             if not problems
-            else _("Volcengine credentials: ") + "; ".join(problems),
+            else _("Volcengine credentials: %(problems)s") % {"problems": "; ".join(problems)},
         )
     )
     try:
@@ -68,7 +83,9 @@ def sending_checks(filing: Filing) -> list[Check]:
             fetch_url(document.storage_key)
         checks.append(Check("urls", True, _("Document URLs: can be produced")))
     except StorageUnavailable as exc:
-        checks.append(Check("urls", False, _("Document URLs: ") + exc.message))
+        checks.append(
+            Check("urls", False, _("Document URLs: %(problem)s") % {"problem": exc.message})
+        )
     return checks
 
 

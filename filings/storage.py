@@ -38,9 +38,12 @@ def save_object(key: str, data: bytes) -> None:
 
 
 def read_object(key: str) -> bytes:
+    """The bytes; FileNotFoundError when the object is gone, StorageUnavailable if the store is."""
     try:
         with default_storage.open(key, "rb") as handle:
             return bytes(handle.read())
+    except FileNotFoundError:
+        raise
     except STORAGE_ERRORS as exc:
         raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
 

@@ -39,6 +39,8 @@ def document_image(request: HttpRequest, document_uuid: uuid.UUID) -> HttpRespon
         raise Http404
     try:
         data = read_object(document.storage_key)
+    except FileNotFoundError:
+        raise Http404 from None
     except StorageUnavailable as exc:
         return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
     if request.GET.get("thumb"):

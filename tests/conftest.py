@@ -1,12 +1,13 @@
 """Shared fixtures: users in their roles, isolated storage, the sandbox over HTTP, a real S3 server."""
 
+import importlib
 import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SANDBOX_AK = "AKLTsandboxtest0001"
@@ -37,10 +38,31 @@ def isolated_storage(settings: Any, tmp_path: Any) -> None:
     }
 
 
+# The groups come from a data migration; a transactional test's flush removes them, so the
+# fixtures recreate them from the migration's own table when they are missing.
+ROLES = importlib.import_module("filings.migrations.0002_roles").ROLES
+
+
+def role(name: str) -> Group:
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="filings", codename__in=ROLES[name])
+        )
+    return group
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, group: str | None = None, **extra: Any) -> User:
-    user = User.objects.create_user(username, password=f"{username}-pw-123!", is_staff=True, **extra)
+    user = User.objects.create_user(
+        username, password=f"{username}-pw-123!", is_staff=True, **extra
+    )
     if group:
-        user.groups.add(Group.objects.get(name=group))
+        user.groups.add(role(group))
     return user
 
 

@@ -16,6 +16,9 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
     form = CompanyForm
     list_display = ["name", "credit_code", "filing_count", "created_at"]
     search_fields = ["name", "credit_code"]
+    # Explicit: Meta.ordering is dropped by the Count annotation below (GROUP BY), which left the
+    # filing form's company autocomplete unordered (UnorderedObjectListWarning; an error in tests).
+    ordering = ["name", "credit_code"]
     readonly_fields = ["created_by", "created_at", "updated_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:

@@ -77,7 +77,8 @@ class SubmissionAdmin(ExportMixin, ReadOnlyAdmin):
     list_filter = ["outcome", ("started_at", admin.DateFieldListFilter), "actor"]
     search_fields = ["filing__company__credit_code", "provider_request_id", "filing__company__name"]
     list_select_related = ["filing__company", "actor"]
-    date_hierarchy = "started_at"
+    # No date_hierarchy: on every page it ran MIN/MAX and SELECT DISTINCT trunc(started_at) over
+    # all submissions (2.8x a plain list at 50k, docs/PERFORMANCE.md); the date filter stays.
     change_list_template = "admin/filings/export_change_list.html"
     fields = [
         "filing",

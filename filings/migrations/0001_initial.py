@@ -170,7 +170,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('businessLicense', 'Business licence (营业执照)'), ('proprietorIdcard', 'Legal representative ID card (法人身份证)'), ('operatorIdcard', 'Administrator ID card (管理员证件)'), ('operatorIdcardInhand', 'Administrator holding the ID (管理员手持证件)'), ('networkaccessCommitmentletter', 'Network-access commitment letter (入网承诺书)'), ('numberapplicationOfficialletter', 'Number application official letter (号码申请公函)')], max_length=40, verbose_name='document')),
+                ('kind', models.CharField(choices=[('businessLicense', 'Business licence (营业执照)'), ('proprietorIdcard', 'Legal representative ID card (法人身份证)'), ('operatorIdcard', 'Administrator ID document (管理员证件)'), ('operatorIdcardInhand', 'Photo of the administrator holding their ID (管理员手持证件)'), ('networkaccessCommitmentletter', 'Network-access commitment letter (入网承诺书)'), ('numberapplicationOfficialletter', 'Number application official letter (号码申请公函)')], max_length=40, verbose_name='document')),
                 ('part', models.CharField(choices=[('main', 'Image sent to Volcengine'), ('front', 'Front side (original)'), ('back', 'Back side (original)')], default='main', max_length=8, verbose_name='part')),
                 ('storage_key', models.CharField(editable=False, max_length=300, unique=True)),
                 ('original_name', models.CharField(max_length=255, verbose_name='original file name')),

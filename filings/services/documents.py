@@ -9,12 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from filings import audit
+from filings.errors import NOT_EDITABLE, FilingsError
 from filings.imaging import ImagingError, compose_id_card
 from filings.models import Document, Filing
-from filings.services.common import Actor, user_id
+from filings.services.common import Actor, require_perm, user_id
 from filings.services.editing import editable_filing, touch
 from filings.storage import document_key, objects_removed_on_error, save_object
 from filings.validators import ImageInfo, api_filename, clean_filename, inspect_image
+from filings.workflow import EDITABLE_STATES
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,12 @@ def _store(
 
     If anything fails after an object was saved, the object is deleted again: no orphans.
     """
+    # Cheap refusals before any storage work; the transaction below checks again under lock.
+    require_perm(actor, "filings.change_filing")
+    # The state in the database, not the caller's copy: that may predate an approval (editable).
+    current = Filing.objects.only("status").get(pk=filing.pk)
+    if current.status not in EDITABLE_STATES:
+        raise FilingsError(str(NOT_EDITABLE).format(status=current.get_status_display()))
     with objects_removed_on_error() as keys:
         # Storage I/O first, outside the transaction, so no database lock waits on the network.
         documents = [

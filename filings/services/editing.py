@@ -53,9 +53,11 @@ def company_update(*, actor: Actor, company: Company, name: str, credit_code: st
     company.full_clean()
     company.save()
     audit.record(actor=actor, kind="company.updated", target=company, data={"changes": changes})
-    # The company's data is part of each open filing's content: an approved one is voided.
-    for filing in company.filings.filter(status=State.APPROVED):
-        _void_approval(actor, lock_filing(filing.pk), reason="company.updated")
+    # The company's data is part of each open filing's content: the editor becomes its last
+    # editor (four-eyes) and an approved one is voided.
+    open_states = [State.DRAFT, State.IN_REVIEW, State.APPROVED]
+    for filing in company.filings.filter(status__in=open_states):
+        touch(actor, lock_filing(filing.pk), reason="company.updated")
     return company
 
 

@@ -53,6 +53,8 @@ def target() -> client.Target:
 
 def prepare_send(filing: Filing) -> PreparedSend:
     """Build the exact body (fresh document URLs) after the pre-flight checks pass."""
+    if filing.status != State.APPROVED:
+        raise errors.StaleState(str(errors.NOT_APPROVED).format(status=filing.get_status_display()))
     problems = failed(sending_checks(filing))
     if problems:
         raise errors.PreflightFailed(

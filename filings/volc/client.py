@@ -181,7 +181,8 @@ class SendResult:
         )
         status = f"HTTP {self.http_status}" if self.http_status else "no HTTP response"
         request_id = f" RequestId {self.provider_request_id}" if self.provider_request_id else ""
-        return f"{self.outcome.value} ({status}){request_id}: {said}".rstrip(": ")
+        head = f"{self.outcome.value} ({status}){request_id}"
+        return f"{head}: {said}" if said else head
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Volcengine settings: read, validate (for `manage.py check` and pre-flight) and hand out."""
 
+import math
 import re
 from urllib.parse import urlsplit
 
@@ -31,8 +32,10 @@ def credentials_problems() -> list[str]:
     if not REGION_PATTERN.match(settings.VOLC_REGION):
         problems.append(f"VOLC_REGION must look like cn-beijing, not {settings.VOLC_REGION!r}")
     for name in ("VOLC_CONNECT_TIMEOUT", "VOLC_READ_TIMEOUT"):
-        if getattr(settings, name) <= 0:
+        if not 0 < getattr(settings, name) < math.inf:  # NaN and inf make requests raise
             problems.append(f"{name} must be a positive number of seconds")
+    if settings.VOLC_RESPONSE_MAX_BYTES <= 0:  # else every answer counts as truncated: UNKNOWN
+        problems.append("VOLC_RESPONSE_MAX_BYTES must be a positive number of bytes")
     return problems
 
 

@@ -85,11 +85,14 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(autouse=True)
-def roles(transactional_db: None) -> None:
+def roles(transactional_db: None, settings: Any) -> None:
     """The Preparer/Reviewer/Auditor groups, made again by the data migration's own function.
 
     A transactional test empties every table when it ends (groups included) and only the
     permissions come back; the first e2e test may follow such a test."""
+    # Users are made (and sign in) several times per journey; a fast hasher keeps the journeys
+    # quick. The login form, django-axes and the session are the real ones.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     migration = importlib.import_module("filings.migrations.0002_roles")
     migration.create_roles(apps, None)
 
@@ -130,7 +133,9 @@ class Person:
 
 
 @pytest.fixture
-def person(browser: Any, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Callable[[User], Person]]:
+def person(
+    browser: Any, live_server: Any, request: pytest.FixtureRequest
+) -> Iterator[Callable[[User], Person]]:
     """person(user) → that user signed in, in a fresh browser context with a Chinese browser."""
     people: list[Person] = []
 
@@ -163,6 +168,11 @@ def person(browser: Any, live_server: Any, request: pytest.FixtureRequest) -> It
             somebody.context.close()
 
 
+def href(name: str, *args: Any, prefix: bool = False) -> str:
+    """A CSS attribute selector for a link to a named URL (prefix: with a query string)."""
+    return f'[href{"^" if prefix else ""}="{reverse(name, args=args)}"]'
+
+
 def screenshot(page: Any, journey: str) -> Path:
     """Write tests/e2e/screenshots/<journey>.png (the folder is git-ignored)."""
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -175,7 +185,7 @@ def document_image(
     folder: Path, name: str, *, label: str, size: tuple[int, int] = (640, 420), fmt: str = "JPEG"
 ) -> Path:
     """A scan-like test image (the corpus pattern with a caption) written to folder/name."""
-    image = pattern_image(*size, noise=True)
+    image = pattern_image(*size)
     draw = ImageDraw.Draw(image)
     draw.rectangle((10, size[1] - 40, size[0] - 10, size[1] - 10), fill=(255, 255, 255))
     draw.text((20, size[1] - 32), label, fill=(0, 0, 0))

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.urls import reverse
 
 from filings.models import AuditEvent, CallScript, Company, Document, Filing
 from filings.preflight import content_checks, failed
-from tests.e2e.conftest import document_image, screenshot
+from tests.e2e.conftest import document_image, href, screenshot
 from tests.imagecorpus import pdf_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -24,6 +23,7 @@ SINGLE_IMAGE_KINDS = [
     Document.Kind.NUMBER_APPLICATION_LETTER,
 ]
 TWO_SIDED_KINDS = [Document.Kind.PROPRIETOR_IDCARD, Document.Kind.OPERATOR_IDCARD]
+ID_CARD = (856, 540)  # pixels of an ID card scanned at 254 dpi
 
 
 def expect(locator: Any) -> Any:
@@ -57,7 +57,7 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     page = me.page
 
     # --- a company: the API doc's example code is refused, a valid one is accepted -------------
-    page.click(f'#content-main a.addlink[href="{reverse("admin:filings_company_add")}"]')
+    page.click("#content-main a.addlink" + href("admin:filings_company_add"))
     page.fill("#id_name", "上海示例通信科技有限公司")
     page.fill("#id_credit_code", API_DOC_CODE)
     page.click("input[name=_save]")
@@ -73,7 +73,7 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     me.goto("admin:filings_filing_add")
     page.click(".field-company .select2-selection")
     page.fill(".select2-container--open .select2-search__field", CODE[:8])
-    option = page.locator(".select2-results__option.select2-results__option--selectable")
+    option = page.locator(".select2-container--open .select2-results__option[aria-selected]")
     expect(option).to_have_count(1)
     option.click()
     expect(page.locator("#id_company")).to_have_value(str(company.pk))
@@ -118,15 +118,18 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     assert_image_loaded(local)
     held: list[Any] = []
     upload_url = me.url("admin:filings_filing_document_upload", filing.pk)
-    page.route(upload_url, held.append)
+    page.route(upload_url, lambda route: held.append(route))
     slot(page, licence).locator("form.upload-form button[type=submit]").click()
     expect(slot(page, licence).locator(".progress")).to_be_visible()
     expect(slot(page, licence).locator("form.upload-form button[type=submit]")).to_be_disabled()
-    page.wait_for_function("() => true")  # let the route handler run
+    for _ in range(100):  # the route handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(20)
     assert len(held) == 1
-    page.unroute(upload_url)
     with page.expect_response(upload_url) as answer:
         held[0].continue_()
+    page.unroute(upload_url)
     assert answer.value.status == 200
     expect(slot(page, licence).locator(".current img.doc-preview")).to_be_visible()
     assert_image_loaded(slot(page, licence).locator(".current img.doc-preview"))
@@ -141,15 +144,16 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
 
     # ID cards: front and back chosen separately, both previewed, composed into one image.
     for kind in TWO_SIDED_KINDS:
-        front = document_image(tmp_path, f"{kind}-front.jpg", label="FRONT", size=(856, 540))
-        back = document_image(tmp_path, f"{kind}-back.png", label="BACK", size=(856, 540), fmt="PNG")
+        front = document_image(tmp_path, f"{kind}-front.jpg", label="FRONT", size=ID_CARD)
+        back = document_image(tmp_path, f"{kind}-back.png", label="BACK", size=ID_CARD, fmt="PNG")
         slot(page, kind).locator("input[name=front]").set_input_files(front)
         slot(page, kind).locator("input[name=back]").set_input_files(back)
         expect(slot(page, kind).locator(".local-preview img")).to_have_count(2)
         upload_and_wait(page, kind)
         parts = dict(
-            Document.objects.filter(filing=filing, kind=kind, superseded_at__isnull=True)
-            .values_list("part", "original_name")
+            Document.objects.filter(
+                filing=filing, kind=kind, superseded_at__isnull=True
+            ).values_list("part", "original_name")
         )
         assert parts == {"main": f"{kind}-front-back.jpg", "front": front.name, "back": back.name}
 
@@ -164,7 +168,7 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     screenshot(page, "a-1-documents")
 
     # --- call scripts on the filing form --------------------------------------------------------
-    page.click(f'#documents-page a.button[href="{reverse("admin:filings_filing_change", args=[filing.pk])}"]')
+    page.click("#documents-page a.button" + href("admin:filings_filing_change", filing.pk))
     page.fill("#id_scripts-0-position", "1")
     page.fill("#id_scripts-0-scene", "快递通知")
     page.fill("#id_scripts-0-content", "您好，这里是上海示例通信，您的快递已到，请问方便签收吗？")

@@ -90,15 +90,15 @@ def last_seq() -> int:
 
 
 def error_messages(response: Any) -> list[str]:
-    return [
-        str(m) for m in get_messages(response.wsgi_request) if m.level == message_levels.ERROR
-    ]
+    return [str(m) for m in get_messages(response.wsgi_request) if m.level == message_levels.ERROR]
 
 
 @pytest.fixture(autouse=True)
-def english(settings: Any) -> None:
-    """Messages are asserted in English; the portal's default language is Simplified Chinese."""
+def english_and_fast_passwords(settings: Any) -> None:
+    """Messages are asserted in English (the portal's default language is Simplified Chinese).
+    The role users are created with passwords: a fast hasher keeps their set-up cheap."""
     settings.LANGUAGE_CODE = "en"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def licence_label() -> str:
@@ -129,20 +129,36 @@ def client_as_preparer(client: Client, preparer: User) -> Client:
     ("name", "data", "extension", "content_type", "expected_api_name"),
     [
         pytest.param(
-            "营业执照 扫描件.JPG", imagecorpus.jpeg_bytes(320, 200), "jpg", "image/jpeg",
-            "营业执照 扫描件.jpg", id="jpeg",
+            "营业执照 扫描件.JPG",
+            imagecorpus.jpeg_bytes(320, 200),
+            "jpg",
+            "image/jpeg",
+            "营业执照 扫描件.jpg",
+            id="jpeg",
         ),
         pytest.param(
-            "licence.jpeg", imagecorpus.jpeg_bytes(320, 200), "jpg", "image/jpeg",
-            "licence.jpeg", id="jpeg-keeps-jpeg-spelling",
+            "licence.jpeg",
+            imagecorpus.jpeg_bytes(320, 200),
+            "jpg",
+            "image/jpeg",
+            "licence.jpeg",
+            id="jpeg-keeps-jpeg-spelling",
         ),
         pytest.param(
-            "licence.png", imagecorpus.png_bytes(300, 220, mode="RGBA"), "png", "image/png",
-            "licence.png", id="png",
+            "licence.png",
+            imagecorpus.png_bytes(300, 220, mode="RGBA"),
+            "png",
+            "image/png",
+            "licence.png",
+            id="png",
         ),
         # The name lies: the content decides, and the name sent to Volcengine says .png.
         pytest.param(
-            "scan.jpg", imagecorpus.png_bytes(300, 220), "png", "image/png", "scan.png",
+            "scan.jpg",
+            imagecorpus.png_bytes(300, 220),
+            "png",
+            "image/png",
+            "scan.png",
             id="png-named-jpg",
         ),
     ],
@@ -233,7 +249,11 @@ def test_front_and_back_are_composed_into_one_main_jpeg_and_kept_as_originals(
     before = last_seq()
 
     response = upload(
-        client_as_preparer, draft, kind=PROPRIETOR, front=("正面.jpg", front), back=("反面.png", back)
+        client_as_preparer,
+        draft,
+        kind=PROPRIETOR,
+        front=("正面.jpg", front),
+        back=("反面.png", back),
     )
 
     assert response.status_code == 200, response.content
@@ -278,6 +298,69 @@ def test_one_side_alone_is_refused_and_nothing_is_stored(
     assert stored_files(tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    ("kind", "files", "field"),
+    [
+        ("../../etc", {"image": ("a.jpg", imagecorpus.jpeg_bytes())}, "kind"),
+        (
+            PROPRIETOR,
+            {
+                "image": ("a.jpg", imagecorpus.jpeg_bytes()),
+                "front": ("f.jpg", imagecorpus.jpeg_bytes()),
+                "back": ("b.jpg", imagecorpus.jpeg_bytes()),
+            },
+            "__all__",
+        ),
+        (
+            LICENCE,
+            {
+                "front": ("f.jpg", imagecorpus.jpeg_bytes()),
+                "back": ("b.jpg", imagecorpus.jpeg_bytes()),
+            },
+            "__all__",
+        ),
+        (LICENCE, {}, "__all__"),
+    ],
+    ids=["unknown-kind", "image-and-sides", "sides-for-a-one-sided-kind", "no-file"],
+)
+def test_malformed_upload_forms_are_refused_and_store_nothing(
+    client_as_preparer: Client,
+    draft: Filing,
+    tmp_path: Path,
+    kind: str,
+    files: dict[str, tuple[str, bytes]],
+    field: str,
+) -> None:
+    before = last_seq()
+    response = upload(client_as_preparer, draft, kind=kind, **files)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not Document.objects.exists()
+    assert event_kinds(before) == []
+    assert stored_files(tmp_path) == []
+
+
+def test_upload_to_an_approved_filing_voids_the_approval(
+    client_as_preparer: Client, preparer: User, reviewer: User, volc_settings: Any
+) -> None:
+    filing = builders.approved_filing(preparer, reviewer)
+    old = filing.documents.get(kind=LICENCE, superseded_at__isnull=True)
+    before = last_seq()
+
+    response = upload(
+        client_as_preparer, filing, image=("new.jpg", imagecorpus.jpeg_bytes(333, 222))
+    )
+
+    assert response.status_code == 200, response.content
+    filing.refresh_from_db()
+    assert filing.status == Filing.Status.DRAFT
+    assert filing.approved_hash == ""
+    assert filing.approved_by is None
+    assert event_kinds(before) == ["document.replaced", "filing.approval_voided"]
+    old.refresh_from_db()
+    assert old.superseded_at is not None
+
+
 # --- hostile and broken files ------------------------------------------------------------------
 
 SMALL_LIMIT = 1024 * 1024  # 1 MiB, set through the settings fixture for the oversize case
@@ -313,9 +396,23 @@ HOSTILE = [
     ("name", "data", "reason"),
     HOSTILE,
     ids=[
-        "svg", "html", "pdf", "zip", "exe-renamed-jpg", "truncated-jpeg", "animated-png", "gif",
-        "webp", "zero-bytes", "polyglot-jpeg-zip", "oversize", "huge-png-dimensions",
-        "huge-jpeg-dimensions", "path-traversal", "windows-path-traversal", "bidi-override-name",
+        "svg",
+        "html",
+        "pdf",
+        "zip",
+        "exe-renamed-jpg",
+        "truncated-jpeg",
+        "animated-png",
+        "gif",
+        "webp",
+        "zero-bytes",
+        "polyglot-jpeg-zip",
+        "oversize",
+        "huge-png-dimensions",
+        "huge-jpeg-dimensions",
+        "path-traversal",
+        "windows-path-traversal",
+        "bidi-override-name",
         "control-characters-name",
     ],
 )
@@ -465,7 +562,9 @@ def test_documents_page_offers_no_upload_form_to_an_auditor(
 def test_non_xhr_refusal_redirects_back_with_an_error_message(
     client_as_preparer: Client, draft: Filing, tmp_path: Path
 ) -> None:
-    response = upload(client_as_preparer, draft, xhr=False, image=("a.svg", imagecorpus.svg_bytes()))
+    response = upload(
+        client_as_preparer, draft, xhr=False, image=("a.svg", imagecorpus.svg_bytes())
+    )
 
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:filings_filing_documents", args=[draft.pk])
@@ -482,7 +581,9 @@ def test_non_xhr_refusal_redirects_back_with_an_error_message(
 def test_non_xhr_success_redirects_back_with_a_success_message(
     client_as_preparer: Client, draft: Filing
 ) -> None:
-    response = upload(client_as_preparer, draft, xhr=False, image=("ok.jpg", imagecorpus.jpeg_bytes()))
+    response = upload(
+        client_as_preparer, draft, xhr=False, image=("ok.jpg", imagecorpus.jpeg_bytes())
+    )
 
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:filings_filing_documents", args=[draft.pk])
@@ -528,7 +629,9 @@ def test_company_code_is_normalised_and_creation_writes_one_event(
         {"name": " 福州示例有限公司 ", "credit_code": "  91350100m000100y43  ", "_save": "Save"},
     )
 
-    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    assert response.status_code == 302, (
+        response.context and response.context["adminform"].form.errors
+    )
     company = Company.objects.get()
     assert company.credit_code == "91350100M000100Y43"
     assert company.name == "福州示例有限公司"

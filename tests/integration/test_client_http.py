@@ -128,9 +128,7 @@ def send(
         raise
 
 
-def assert_secret_kept(
-    result: SendResult, caplog: pytest.LogCaptureFixture, *secrets: str
-) -> None:
+def assert_secret_kept(result: SendResult, caplog: pytest.LogCaptureFixture, *secrets: str) -> None:
     texts = [repr(result), result.summary, caplog.text]
     for record in caplog.records:
         texts.append(record.getMessage())
@@ -160,9 +158,8 @@ def assert_request_recorded(result: SendResult, body: bytes = BODY) -> None:
     assert result.request_headers["X-Content-Sha256"] == digest
     assert result.request_headers["Content-Type"] == "application/json; charset=UTF-8"
     assert re.fullmatch(r"\d{8}T\d{6}Z", result.request_headers["X-Date"])
-    assert "SignedHeaders=content-type;host;x-content-sha256;x-date," in (
-        result.request_headers["Authorization"]
-    )
+    authorization = result.request_headers["Authorization"]
+    assert "SignedHeaders=content-type;host;x-content-sha256;x-date," in authorization
     assert result.started_at <= result.finished_at
     assert result.duration_ms >= 0
     assert len(result.response_text) <= 256 * 1024
@@ -192,9 +189,10 @@ def test_the_sandbox_accepts_a_correctly_signed_filing(
     logged = SandboxRequest.objects.get()
     assert logged.body_sha256 == result.request_sha256
     assert logged.company_credit_code == PAYLOAD["companyCreditCode"]
-    assert f"Click2CallCompanyAuth ACCEPTED status=200 request_id={result.provider_request_id}" in (
-        caplog.text
+    logged_line = (
+        f"Click2CallCompanyAuth ACCEPTED status=200 request_id={result.provider_request_id}"
     )
+    assert logged_line in caplog.text
 
 
 @with_sandbox
@@ -501,7 +499,11 @@ def test_the_bytes_on_the_wire_verify_under_the_independent_verifier(
     assert_secret_kept(result, caplog)
     [raw] = server.received
     method, path, query, headers, body = split_request(raw)
-    assert (method, path, query) == ("POST", "/vms/", "Action=Click2CallCompanyAuth&Version=2022-01-01")
+    assert (method, path, query) == (
+        "POST",
+        "/vms/",
+        "Action=Click2CallCompanyAuth&Version=2022-01-01",
+    )
     # Byte for byte: the body is the single serialisation, and what was hashed is what was sent.
     assert body == BODY == encode_body(PAYLOAD)
     assert headers["Host"] == f"127.0.0.1:{server.port}"
@@ -697,18 +699,18 @@ def https(server: RawServer) -> str:
 
 
 def test_tls_works_end_to_end_with_a_trusted_certificate(
-    raw_server: Callable[..., RawServer], tls_files: tuple[Path, Path]
+    raw_server: Callable[..., RawServer],
+    tls_files: tuple[Path, Path],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def accept(server: RawServer, secure: ssl.SSLSocket) -> None:
-        capture_and_accept(server, secure)
-
-    server = raw_server(tls_handler(tls_files, accept))
+    server = raw_server(tls_handler(tls_files, capture_and_accept))
 
     with trusting(tls_files) as session:
         result = send(https(server), session=session)
 
     assert result.outcome is Outcome.ACCEPTED
     assert split_request(server.received[0])[4] == BODY
+    assert_secret_kept(result, caplog)
 
 
 def test_an_untrusted_certificate_is_not_sent(

@@ -87,7 +87,9 @@ def test_payload_values_land_in_their_fields() -> None:
     assert body["companyCreditCode"] == "91350100M000100Y43"
     assert body["businessLicensePicUrl"] == "https://oss.example.com/b.jpg"
     assert body["businessLicensePicFilename"] == "营业执照.jpg"
-    assert body["numberapplicationOfficialletterPicUrl"] == "https://oss.example.com/n.png?a=1&b=%2F"
+    assert (
+        body["numberapplicationOfficialletterPicUrl"] == "https://oss.example.com/n.png?a=1&b=%2F"
+    )
     assert body["numberapplicationOfficialletterPicFilename"] == "公函.png"
     assert body["operatorIdcardInhandPicFilename"] == "hand.jpg"
     assert body["calleeSource"] == "网站、公众号"
@@ -107,7 +109,10 @@ def test_a_missing_document_kind_is_refused_rather_than_sent_without_it() -> Non
 
 
 def test_encode_body_is_compact_utf8_with_chinese_unescaped() -> None:
-    small = {"companyName": "火山", "scriptList": [{"scriptContent": "你好", "scriptScene": "快递"}]}
+    small = {
+        "companyName": "火山",
+        "scriptList": [{"scriptContent": "你好", "scriptScene": "快递"}],
+    }
 
     expected = '{"companyName":"火山","scriptList":[{"scriptContent":"你好","scriptScene":"快递"}]}'
     assert encode_body(small) == expected.encode("utf-8")
@@ -322,7 +327,7 @@ def result(**fields: Any) -> SendResult:
         "retryable": False,
         "endpoint": "https://cloud-vms.volcengineapi.com",
         "region": "cn-beijing",
-        "body": '{"companyName":"BODY-MARKER"}'.encode(),
+        "body": b'{"companyName":"BODY-MARKER"}',
         "request_headers": {"Authorization": "HMAC-SHA256 Credential=AK/x, Signature=***"},
         "request_sha256": "0" * 64,
         "started_at": STARTED,
@@ -337,25 +342,43 @@ def result(**fields: Any) -> SendResult:
     ("fields", "expected"),
     [
         (
-            {"http_status": 200, "provider_request_id": RID, "result_code": "0",
-             "result_message": "成功"},
+            {
+                "http_status": 200,
+                "provider_request_id": RID,
+                "result_code": "0",
+                "result_message": "成功",
+            },
             f"ACCEPTED (HTTP 200) RequestId {RID}: code 0 成功",
         ),
         (
-            {"outcome": Outcome.REJECTED, "retryable": True, "http_status": 401,
-             "provider_request_id": RID, "error_code": "SignatureDoesNotMatch",
-             "error_code_n": 100010, "error_message": "The signature does not match."},
+            {
+                "outcome": Outcome.REJECTED,
+                "retryable": True,
+                "http_status": 401,
+                "provider_request_id": RID,
+                "error_code": "SignatureDoesNotMatch",
+                "error_code_n": 100010,
+                "error_message": "The signature does not match.",
+            },
             f"REJECTED (HTTP 401) RequestId {RID}: SignatureDoesNotMatch The signature does not"
             " match.",
         ),
         (
-            {"outcome": Outcome.REJECTED, "http_status": 200, "provider_request_id": RID,
-             "result_code": "1001", "result_message": "校验未通过"},
+            {
+                "outcome": Outcome.REJECTED,
+                "http_status": 200,
+                "provider_request_id": RID,
+                "result_code": "1001",
+                "result_message": "校验未通过",
+            },
             f"REJECTED (HTTP 200) RequestId {RID}: code 1001 校验未通过",
         ),
         (
-            {"outcome": Outcome.NOT_SENT, "retryable": True,
-             "transport_error": "ConnectionError: connection refused"},
+            {
+                "outcome": Outcome.NOT_SENT,
+                "retryable": True,
+                "transport_error": "ConnectionError: connection refused",
+            },
             "NOT_SENT (no HTTP response): ConnectionError: connection refused",
         ),
         (
