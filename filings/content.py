@@ -13,9 +13,13 @@ def current_documents(filing: Filing) -> dict[str, Document]:
     return {document.kind: document for document in documents}
 
 
-def filing_content(filing: Filing) -> dict[str, Any]:
-    """Everything that will be sent except the URLs, which are made fresh at send time."""
-    documents = current_documents(filing)
+def filing_content(filing: Filing, documents: dict[str, Document] | None = None) -> dict[str, Any]:
+    """Everything that will be sent except the URLs, which are made fresh at send time.
+
+    `documents`: current_documents(filing) when the caller has already read them.
+    """
+    if documents is None:
+        documents = current_documents(filing)
     return {
         "companyName": filing.company.name,
         "companyCreditCode": filing.company.credit_code,
@@ -29,8 +33,8 @@ def filing_content(filing: Filing) -> dict[str, Any]:
     }
 
 
-def content_hash(filing: Filing) -> str:
+def content_hash(filing: Filing, documents: dict[str, Document] | None = None) -> str:
     canonical = json.dumps(
-        filing_content(filing), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        filing_content(filing, documents), sort_keys=True, ensure_ascii=False, separators=(",", ":")
     )
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -20,10 +20,13 @@ class Check:
     message: str
 
 
-def content_checks(filing: Filing) -> list[Check]:
-    """What a preparer must complete before review: documents, credit code, fields, scripts."""
+def content_checks(filing: Filing, documents: dict[str, Document] | None = None) -> list[Check]:
+    """What a preparer must complete before review: documents, credit code, fields, scripts.
+
+    `documents`: current_documents(filing) when the caller has already read them.
+    """
     checks: list[Check] = []
-    present = current_documents(filing)
+    present = current_documents(filing) if documents is None else documents
     for kind in Document.Kind:
         ok = kind.value in present
         message = _("%(document)s: uploaded") if ok else _("%(document)s: missing — upload it")
@@ -65,9 +68,11 @@ def content_checks(filing: Filing) -> list[Check]:
     return checks
 
 
-def sending_checks(filing: Filing) -> list[Check]:
+def sending_checks(filing: Filing, documents: dict[str, Document] | None = None) -> list[Check]:
     """Content checks plus what sending needs: credentials and a fetchable URL per document."""
-    checks = content_checks(filing)
+    if documents is None:
+        documents = current_documents(filing)
+    checks = content_checks(filing, documents)
     problems = credentials_problems()
     checks.append(
         Check(
@@ -79,7 +84,7 @@ def sending_checks(filing: Filing) -> list[Check]:
         )
     )
     try:
-        for document in current_documents(filing).values():
+        for document in documents.values():
             fetch_url(document.storage_key)
         checks.append(Check("urls", True, _("Document URLs: can be produced")))
     except StorageUnavailable as exc:

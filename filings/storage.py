@@ -4,6 +4,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from filings.errors import STORAGE_UNAVAILABLE, StorageUnavailable
 
@@ -20,19 +22,28 @@ PUBLIC_URL_SALT = "filings.public-document"
 STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
 
 
+DOCUMENT_PREFIX = "filings"
+
+
 def document_key(filing_uuid: uuid.UUID, kind: str, extension: str) -> str:
-    return f"filings/{filing_uuid}/{kind}/{uuid.uuid4()}.{extension}"
+    return f"{DOCUMENT_PREFIX}/{filing_uuid}/{kind}/{uuid.uuid4()}.{extension}"
 
 
 def save_object(key: str, data: bytes) -> None:
     """Store `data` under exactly `key`; never overwrites (keys are random and checked)."""
+    content = ContentFile(data)
     try:
         if default_storage.exists(key):
             raise StorageUnavailable(f"Refusing to overwrite the existing object {key}.")
-        saved = default_storage.save(key, ContentFile(data))
+        saved = default_storage.save(key, content)
     except STORAGE_ERRORS as exc:
         logger.warning("storage save failed for %s: %s", key, type(exc).__name__)
         raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
+    finally:
+        # django-storages' S3 backend leaves its wrapper of `content` in a reference cycle, which
+        # kept every uploaded file's bytes until a full GC (bench/bench_upload.py). ContentFile's
+        # own close() does nothing; closing its buffer lets the bytes go now.
+        content.file.close()
     if saved != key:
         raise StorageUnavailable(f"The store renamed {key} to {saved}.")
 
@@ -52,7 +63,7 @@ def delete_object(key: str) -> None:
     try:
         default_storage.delete(key)
     except STORAGE_ERRORS:
-        logger.exception("could not delete orphaned object %s; run cleanup_orphans", key)
+        logger.exception("could not delete orphaned object %s; run manage.py cleanup_orphans", key)
 
 
 @contextlib.contextmanager
@@ -89,3 +100,30 @@ def key_from_fetch_token(token: str) -> str:
     if not isinstance(key, str):
         raise signing.BadSignature("token does not name an object")
     return key
+
+
+def _walk(prefix: str) -> Iterator[str]:
+    directories, files = default_storage.listdir(prefix)
+    for name in files:
+        yield f"{prefix}/{name}"
+    for directory in directories:
+        yield from _walk(f"{prefix}/{directory}")
+
+
+def orphaned_keys(*, older_than: timedelta) -> list[str]:
+    """Stored document objects that no Document row refers to and that are older than given."""
+    from filings.models import Document  # storage is below models; only this reads rows
+
+    cutoff = timezone.now() - older_than
+    try:
+        candidates = [
+            key for key in _walk(DOCUMENT_PREFIX) if default_storage.get_modified_time(key) < cutoff
+        ]
+    except FileNotFoundError:  # nothing stored yet (a filesystem folder that does not exist)
+        return []
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
+    known = set(
+        Document.objects.filter(storage_key__in=candidates).values_list("storage_key", flat=True)
+    )
+    return [key for key in candidates if key not in known]

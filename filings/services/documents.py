@@ -89,10 +89,10 @@ def _store(
     """
     # Cheap refusals before any storage work; the transaction below checks again under lock.
     require_perm(actor, "filings.change_filing")
-    # The state in the database, not the caller's copy: that may predate an approval (editable).
-    current = Filing.objects.only("status").get(pk=filing.pk)
-    if current.status not in EDITABLE_STATES:
-        raise FilingsError(str(NOT_EDITABLE).format(status=current.get_status_display()))
+    # The state in the database, not the caller's copy, which may be stale.
+    stored = Filing.objects.only("status").get(pk=filing.pk)
+    if stored.status not in EDITABLE_STATES:
+        raise FilingsError(str(NOT_EDITABLE).format(status=stored.get_status_display()))
     with objects_removed_on_error() as keys:
         # Storage I/O first, outside the transaction, so no database lock waits on the network.
         documents = [

@@ -55,17 +55,20 @@ def prepare_send(filing: Filing) -> PreparedSend:
     """Build the exact body (fresh document URLs) after the pre-flight checks pass."""
     if filing.status != State.APPROVED:
         raise errors.StaleState(str(errors.NOT_APPROVED).format(status=filing.get_status_display()))
-    problems = failed(sending_checks(filing))
+    # Read the documents once: the checks, the hash and the body all use them (it was four
+    # queries and model builds per send, bench/bench_send.py).
+    present = current_documents(filing)
+    problems = failed(sending_checks(filing, present))
     if problems:
         raise errors.PreflightFailed(
             str(errors.PREFLIGHT_FAILED).format(problems="; ".join(problems)), problems
         )
-    digest = content_hash(filing)
+    digest = content_hash(filing, present)
     if digest != filing.approved_hash:
         raise errors.FilingsError(str(errors.CONTENT_CHANGED))
     documents = {
         kind: (fetch_url(document.storage_key), document.api_filename)
-        for kind, document in current_documents(filing).items()
+        for kind, document in present.items()
     }
     payload = client.company_auth_payload(
         company_name=filing.company.name,
