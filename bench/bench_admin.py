@@ -152,7 +152,10 @@ def main() -> int:
     for page, (_, table, _) in PAGES.items():
         small_rows = harness.rows(meta.sizes["small"][table])
         full_rows = harness.rows(meta.sizes["full"][table])
-        (portal_small, bare_small), (portal_full, bare_full) = counts[page]["small"], counts[page]["full"]
+        (portal_small, bare_small), (portal_full, bare_full) = (
+            counts[page]["small"],
+            counts[page]["full"],
+        )
         harness.figure(
             f"admin_{page}_queries",
             portal_full,

@@ -144,6 +144,13 @@ class Subjects:
             upload = Upload(path.name, path.read_bytes())
             document_upload(actor=preparer, filing=filing, kind=kind.value, upload=upload)
 
+    def storage(self) -> None:
+        """Only the portal's storage step (filings.storage.save_object), for the breakdown."""
+        from filings.storage import document_key, save_object
+
+        for path in self.paths:
+            save_object(document_key(uuid.uuid4(), "bench", "jpg"), path.read_bytes())
+
     def baseline(self) -> None:
         for path in self.paths:
             key = f"plain/{uuid.uuid4()}/{path.name}"
@@ -168,7 +175,9 @@ def run_probe(which: str, endpoint: str, folder: str) -> None:
     var = harness.temp_dir("upload-probe")
     harness.setup_django(var, env=s3_env(endpoint))
     harness.migrate()
-    paths = sorted(Path(folder).glob("*.jpg"), key=lambda p: [k.value for k in _kinds()].index(p.stem))
+    paths = sorted(
+        Path(folder).glob("*.jpg"), key=lambda p: [k.value for k in _kinds()].index(p.stem)
+    )
     subjects = Subjects(endpoint, paths)
     subjects.warm_up(var)
     company = subjects.draft()
@@ -183,7 +192,9 @@ def _kinds() -> Any:
 
 
 def main() -> int:
-    args = harness.arguments(__doc__.splitlines()[0], probe="portal|baseline (internal)", endpoint="", files="")
+    args = harness.arguments(
+        __doc__.splitlines()[0], probe="portal|baseline (internal)", endpoint="", files=""
+    )
     if args.probe:
         run_probe(args.probe, args.endpoint, args.files)
         return 0
@@ -209,7 +220,11 @@ def main() -> int:
         companies = [subjects.draft() for _ in range(ROUNDS[size] + 1)]
         with harness.gc_paused():
             times = harness.interleaved(
-                {"portal": lambda: subjects.portal(companies.pop()), "baseline": subjects.baseline},
+                {
+                    "portal": lambda: subjects.portal(companies.pop()),
+                    "baseline": subjects.baseline,
+                    "storage": subjects.storage,
+                },
                 ROUNDS[size],
             )
         harness.figure(
@@ -219,16 +234,20 @@ def main() -> int:
             TIME_TARGET,
             note=f"median of {ROUNDS[size]} rounds of six files",
         )
+        base = harness.median(times["baseline"])
         floor = validation_floor(paths)
+        storage = harness.median(times["storage"])
         harness.info(
-            f"validation alone (filings.validators.inspect_image on the six files): "
-            f"{harness.seconds(floor)}, {floor / harness.median(times['baseline']):.2f}x the baseline"
+            f"parts of the portal path: validation alone (inspect_image, six files) "
+            f"{harness.seconds(floor)} = {floor / base:.2f}x the baseline; storage alone "
+            f"(save_object: exists() HEAD, then S3Storage.save: HEAD + s3transfer PUT) "
+            f"{harness.seconds(storage)} = {storage / base:.2f}x"
         )
         one_file = sum(sizes) / len(sizes) / 1024
         grown = {
             which: harness.probe(
                 __file__, "--probe", which, "--endpoint", endpoint, "--files", str(folder)
-            )["kib"]
+            )["rss"]
             for which in ("portal", "baseline")
         }
         harness.figure(
@@ -238,7 +257,10 @@ def main() -> int:
             MEMORY_TARGET,
             show=harness.megabytes,
             labels=("portal", "one file"),
-            note=f"fresh interpreter, one round of six; boto3 put_object: {harness.megabytes(grown['baseline'])}",
+            note=(
+                "fresh interpreter, one round of six; boto3 put_object: "
+                + harness.megabytes(grown["baseline"])
+            ),
         )
     finally:
         server.terminate()

@@ -203,8 +203,15 @@ class Replicator:
     """Copies the seed's rows, table by table, up to the sizes asked for."""
 
     def __init__(self) -> None:
-        from filings.models import AuditChainHead, AuditEvent, CallScript, Company, Document
-        from filings.models import Filing, Submission
+        from filings.models import (
+            AuditChainHead,
+            AuditEvent,
+            CallScript,
+            Company,
+            Document,
+            Filing,
+            Submission,
+        )
 
         self.seed_filings = list(Filing.objects.order_by("pk"))
         self.documents = defaultdict(list)
@@ -230,7 +237,11 @@ class Replicator:
         wanted = max(len(self.companies), n_filings // 4)
         owner = self.companies[0].created_by_id
         new = [
-            Company(name=f"示例科技有限公司{index:05d}", credit_code=next(self.codes), created_by_id=owner)
+            Company(
+                name=f"示例科技有限公司{index:05d}",
+                credit_code=next(self.codes),
+                created_by_id=owner,
+            )
             for index in range(len(self.companies), wanted)
         ]
         self.companies += Company.objects.bulk_create(new, batch_size=BATCH)
@@ -245,7 +256,9 @@ class Replicator:
             while self.made["filings"] < total:
                 n = min(BATCH, total - self.made["filings"])
                 start = self.made["filings"]
-                sources = [self.seed_filings[(start + i) % len(self.seed_filings)] for i in range(n)]
+                sources = [
+                    self.seed_filings[(start + i) % len(self.seed_filings)] for i in range(n)
+                ]
                 with transaction.atomic():
                     made = Filing.objects.bulk_create(
                         [
@@ -382,7 +395,10 @@ def build(out: Path, *, quick: bool) -> Meta:
         quick=quick,
         sizes={"small": small, "full": full},
         seed=seeded,
-        seconds={"seed": round(seed_seconds, 1), "replicate": round(time.perf_counter() - started, 1)},
+        seconds={
+            "seed": round(seed_seconds, 1),
+            "replicate": round(time.perf_counter() - started, 1),
+        },
     )
     (out / "meta.json").write_text(json.dumps(asdict(meta), indent=2))
     return meta
@@ -396,13 +412,17 @@ def ensure(quick: bool) -> tuple[Path, Meta]:
         if meta.quick == quick:
             return Path(given), meta
     out = harness.temp_dir("data")
-    command = [sys.executable, str(Path(__file__)), "--out", str(out)] + (["--quick"] if quick else [])
+    command = [sys.executable, str(Path(__file__)), "--out", str(out)] + (
+        ["--quick"] if quick else []
+    )
     subprocess.run(command, check=True)
     return out, Meta(**json.loads((out / "meta.json").read_text()))
 
 
 def describe(meta: Meta) -> str:
-    sizes = " / ".join(f"{size['filings']}/{size['submissions']}/{size['events']}" for size in meta.sizes.values())
+    sizes = " / ".join(
+        f"{size['filings']}/{size['submissions']}/{size['events']}" for size in meta.sizes.values()
+    )
     return (
         f"data: filings/submissions/events small / full = {sizes}; made through the services: "
         f"{meta.seed['filings']} filings, {meta.seed['submissions']} submissions, "

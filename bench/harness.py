@@ -62,7 +62,7 @@ def scratch_root() -> str | None:
     chosen = os.environ.get("BENCH_TMP")
     if chosen:
         return chosen
-    shm = Path("/dev/shm")
+    shm = Path("/dev/shm")  # noqa: S108  (only the parent of mkdtemp's private 0700 directory)
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
@@ -172,17 +172,41 @@ def probe(script: str, *options: str) -> dict[str, float]:
 
 
 def measure_memory(mode: str, subject: Callable[[], object]) -> dict[str, float]:
-    """Peak memory of one call: RSS growth over the RSS before it, or tracemalloc's peak (KiB)."""
-    if mode == "rss":
+    """Peak memory of one call, in KiB: "rss" is the peak RSS growth over the RSS before it;
+    "both" also runs tracemalloc (its peak is "tracemalloc"; the RSS then includes its tables)."""
+    traced = mode == "both"
+    if traced:
+        tracemalloc.start()
+    try:
         before = reset_peak_rss()
         subject()
-        return {"kib": peak_rss_kb() - before, "rss_before_kib": before}
-    tracemalloc.start()
-    try:
-        subject()
-        return {"kib": tracemalloc.get_traced_memory()[1] / 1024}
+        result = {"rss": float(peak_rss_kb() - before), "rss_before": float(before)}
+        if traced:
+            result["tracemalloc"] = tracemalloc.get_traced_memory()[1] / 1024
+        return result
     finally:
-        tracemalloc.stop()
+        if traced:
+            tracemalloc.stop()
+
+
+def flat_memory_figures(
+    name: str,
+    small: dict[str, float],
+    full: dict[str, float],
+    sizes: tuple[int, int],
+    target: float,
+) -> None:
+    """The two memory figures (tracemalloc peak, peak RSS growth): full size against small."""
+    for key, label in (("tracemalloc", "tracemalloc peak"), ("rss", "peak RSS growth")):
+        figure(
+            f"{name}_{key}",
+            full[key],
+            small[key],
+            target,
+            show=megabytes,
+            labels=(rows(sizes[1]), rows(sizes[0])),
+            note=f"{label}, fresh interpreter per size; rows x{sizes[1] / sizes[0]:.0f}",
+        )
 
 
 def reset_peak_rss() -> int:
@@ -236,7 +260,7 @@ def figure(
 
 
 def info(text: str) -> None:
-    """Context lines: sizes, set-up times, query counts. Prefixed so they never look like figures."""
+    """Context lines (sizes, set-up times, breakdowns), prefixed so they never read as figures."""
     print(f"  # {text}", flush=True)
 
 
@@ -248,7 +272,8 @@ def machine() -> str:
             break
     import django
 
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return (
         f"nproc {os.cpu_count()}, CPU {cpu}, Python {platform.python_version()}, "
-        f"Django {django.get_version()}"
+        f"Django {django.get_version()}, load average {load}"
     )

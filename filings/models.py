@@ -4,6 +4,7 @@ import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -123,9 +124,9 @@ class Document(models.Model):
         )
 
     class Part(models.TextChoices):
-        MAIN = "main", _("Image sent to Volcengine")
-        FRONT = "front", _("Front side (original)")
-        BACK = "back", _("Back side (original)")
+        MAIN = "main", _("Sent")
+        FRONT = "front", _("Front (original)")
+        BACK = "back", _("Back (original)")
 
     SENSITIVE_KINDS: ClassVar[frozenset[str]] = frozenset(
         {Kind.PROPRIETOR_IDCARD, Kind.OPERATOR_IDCARD, Kind.OPERATOR_IDCARD_INHAND}
@@ -177,7 +178,8 @@ class CallScript(models.Model):
     filing = models.ForeignKey(Filing, models.PROTECT, related_name="scripts")
     position = models.PositiveSmallIntegerField(_("order"))
     scene = models.CharField(_("scene"), max_length=100)
-    content = models.TextField(_("script"), max_length=2000)
+    # TextField's max_length only shapes the form widget; the validator makes services check it.
+    content = models.TextField(_("script"), max_length=2000, validators=[MaxLengthValidator(2000)])
 
     class Meta:
         verbose_name = _("call script")
@@ -220,7 +222,7 @@ class Submission(models.Model):
     result_code = models.CharField(_("result code"), max_length=32, blank=True)
     result_message = models.TextField(_("result message"), blank=True)
     result_request_id = models.CharField(_("result requestId"), max_length=128, blank=True)
-    transport_error = models.CharField(_("transport error"), max_length=300, blank=True)
+    transport_error = models.TextField(_("transport error"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, db_index=True)
     retryable = models.BooleanField(_("safe to send again"), default=False)
 

@@ -529,10 +529,18 @@ def clean_filename(name: str, *, max_length: int = 120) -> str:
     return cleaned or FALLBACK_FILENAME
 
 
+_UNSAFE_IN_API_NAME = re.compile(r"""[<>:"/\\|?*'`$&;%#{}\[\]=!^~]""")
+
+
 def api_filename(original: str, extension: str, *, max_length: int = 120) -> str:
-    """The cleaned name of `original` with the extension of the detected type."""
+    """The cleaned name of `original` with the extension of the detected type.
+
+    It goes to Volcengine, whose systems we cannot vet: characters with a meaning in markup,
+    shells or paths become "_" (letters, digits and CJK text stay).
+    """
     extension = "." + extension.lower().lstrip(".")
-    stem, original_extension = _split_extension(clean_filename(original, max_length=max_length))
+    cleaned = _UNSAFE_IN_API_NAME.sub("_", clean_filename(original, max_length=max_length))
+    stem, original_extension = _split_extension(cleaned)
     if original_extension.lower() == ".jpeg" and extension in _JPEG_EXTENSIONS:
         extension = ".jpeg"
     return _bound(stem, extension, max_length) or _bound(FALLBACK_FILENAME, extension, max_length)

@@ -10,7 +10,9 @@ from tests.imagecorpus import jpeg_bytes
 VALID_CODES = ["91350100M000100Y43", "91110000600037341L", "91310115MA1K3BTP2B"]
 
 
-def company(actor: AbstractUser, *, name: str = "火山示例科技有限公司", code: str = VALID_CODES[0]) -> Company:
+def company(
+    actor: AbstractUser, *, name: str = "火山示例科技有限公司", code: str = VALID_CODES[0]
+) -> Company:
     existing = Company.objects.filter(credit_code=code).first()
     return existing or editing.company_create(actor=actor, name=name, credit_code=code)
 
@@ -31,7 +33,10 @@ def complete_filing(actor: AbstractUser, *, code: str = VALID_CODES[0]) -> Filin
     editing.script_add(actor=actor, filing=filing, scene="售后", content="您好，这里是售后。")
     for index, kind in enumerate(Document.Kind):
         document_upload(
-            actor=actor, filing=filing, kind=kind.value, upload=Upload(f"{kind.value}.jpg", image(index))
+            actor=actor,
+            filing=filing,
+            kind=kind.value,
+            upload=Upload(f"{kind.value}.jpg", image(index)),
         )
     filing.refresh_from_db()
     return filing

@@ -1,4 +1,4 @@
-"""Shared fixtures: users in their roles, isolated storage, the sandbox over HTTP, a real S3 server."""
+"""Shared fixtures: users in roles, isolated storage, the sandbox over HTTP, a real S3 server."""
 
 import importlib
 import os
@@ -138,7 +138,7 @@ S3_KEYS = {"AWS_ACCESS_KEY_ID": "testing-access", "AWS_SECRET_ACCESS_KEY": "test
 
 
 @pytest.fixture
-def s3_storage(settings: Any, s3_server: str, request: Any) -> Iterator[Any]:
+def s3_storage(settings: Any, s3_server: str, request: Any) -> Any:
     """Documents stored in a fresh private bucket on the moto server (path-style addressing)."""
     import boto3
     from botocore.config import Config
@@ -171,4 +171,4 @@ def s3_storage(settings: Any, s3_server: str, request: Any) -> Iterator[Any]:
             },
         },
     }
-    yield client
+    return client

@@ -33,26 +33,12 @@ class DocumentInline(admin.TabularInline[Document, Filing]):
     model = Document
     extra = 0
     can_delete = False
-    fields = [
-        "preview",
-        "kind",
-        "part",
-        "original_name",
-        "size",
-        "pixels",
-        "sha_prefix",
-        "uploaded_by",
-    ]
+    fields = ["preview", "kind", "part", "size", "pixels", "sha_prefix"]
     readonly_fields = fields  # type: ignore[assignment]
     verbose_name_plural = gettext_lazy("documents (upload and replace on the documents page)")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
-        return (
-            super()
-            .get_queryset(request)
-            .filter(superseded_at__isnull=True)
-            .select_related("uploaded_by")
-        )
+        return super().get_queryset(request).filter(superseded_at__isnull=True)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -169,11 +155,11 @@ class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin[Filing]):
     autocomplete_fields = ["company"]
     readonly_fields = [
         "status",
-        "approved_by",
+        "approved_by_name",
         "approved_at",
         "review_comment",
-        "created_by",
-        "updated_by",
+        "created_by_name",
+        "updated_by_name",
     ]
     inlines = [DocumentInline, CallScriptInline]
     actions = ["send_to_volcengine"]
@@ -202,6 +188,19 @@ class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin[Filing]):
                 db_field, self.admin_site, using=kwargs.get("using")
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # User names, not links: preparers and auditors may not open user pages.
+    @admin.display(description=gettext_lazy("approved by"))
+    def approved_by_name(self, obj: Filing) -> str:
+        return obj.approved_by.get_username() if obj.approved_by else "—"
+
+    @admin.display(description=gettext_lazy("created by"))
+    def created_by_name(self, obj: Filing) -> str:
+        return obj.created_by.get_username()
+
+    @admin.display(description=gettext_lazy("last edited by"))
+    def updated_by_name(self, obj: Filing) -> str:
+        return obj.updated_by.get_username()
 
     def has_change_permission(self, request: HttpRequest, obj: Filing | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)
@@ -240,13 +239,16 @@ class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin[Filing]):
         filing = self.get_object(request, object_id)
         context = dict(extra_context or {})
         if filing is not None:
+            # What sending needs (credentials, URLs) concerns reviewers, not preparers.
+            reviewing = request.user.has_perm("filings.review_filing")
             checks = (
                 sending_checks(filing)
-                if filing.status in (State.IN_REVIEW, State.APPROVED)
+                if reviewing and filing.status in (State.IN_REVIEW, State.APPROVED)
                 else content_checks(filing)
             )
             context.update(
                 filing_obj=filing,
+                latest_submission=filing.submissions.order_by("-started_at").first(),
                 checks=checks,
                 timeline=filing_timeline(filing),
                 buttons=self._buttons(request, filing),

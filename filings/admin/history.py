@@ -12,6 +12,7 @@ from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from filings.admin.base import ReadOnlyAdmin
@@ -74,7 +75,11 @@ class SubmissionAdmin(ExportMixin, ReadOnlyAdmin):
         "provider_request_id",
         "said",
     ]
-    list_filter = ["outcome", ("started_at", admin.DateFieldListFilter), "actor"]
+    list_filter = [
+        "outcome",
+        ("started_at", admin.DateFieldListFilter),
+        ("actor", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["filing__company__credit_code", "provider_request_id", "filing__company__name"]
     list_select_related = ["filing__company", "actor"]
     # No date_hierarchy: on every page it ran MIN/MAX and SELECT DISTINCT trunc(started_at) over
@@ -119,7 +124,7 @@ class SubmissionAdmin(ExportMixin, ReadOnlyAdmin):
     def said(self, obj: Submission) -> str:
         code = obj.error_code or obj.result_code
         message = obj.error_message or obj.result_message or obj.transport_error
-        return f"{code} {message}".strip()
+        return Truncator(f"{code} {message}".strip()).chars(80)
 
     @admin.display(description=_("request body sent"))
     def body_sent(self, obj: Submission) -> str:

@@ -1,4 +1,9 @@
-"""On PostgreSQL, a trigger rejects UPDATE and DELETE of audit events, whoever sends the SQL."""
+"""On PostgreSQL, a trigger rejects UPDATE and DELETE of audit events, whoever sends the SQL.
+
+TRUNCATE is left alone: it needs the table owner's rights (who could drop the trigger anyway), and
+Django's test runner empties tables with it. Each export states the chain head, so a wiped
+table cannot pass for an intact one against an earlier export.
+"""
 
 from django.db import migrations
 
@@ -12,12 +17,8 @@ $$ LANGUAGE plpgsql;
 CREATE TRIGGER filings_auditevent_append_only
     BEFORE UPDATE OR DELETE ON filings_auditevent
     FOR EACH ROW EXECUTE FUNCTION filings_auditevent_append_only();
-CREATE TRIGGER filings_auditevent_no_truncate
-    BEFORE TRUNCATE ON filings_auditevent
-    FOR EACH STATEMENT EXECUTE FUNCTION filings_auditevent_append_only();
 """
 DROP = """
-DROP TRIGGER IF EXISTS filings_auditevent_no_truncate ON filings_auditevent;
 DROP TRIGGER IF EXISTS filings_auditevent_append_only ON filings_auditevent;
 DROP FUNCTION IF EXISTS filings_auditevent_append_only();
 """

@@ -122,7 +122,7 @@ def _submission_fields(result: client.SendResult) -> dict[str, Any]:
         "result_code": result.result_code[:32],
         "result_message": result.result_message,
         "result_request_id": result.result_request_id[:128],
-        "transport_error": result.transport_error[:300],
+        "transport_error": result.transport_error,
         "outcome": result.outcome.value,
         "retryable": result.retryable,
     }

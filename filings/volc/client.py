@@ -381,4 +381,4 @@ def send_company_auth(
 
 def _safe_reason(exc: BaseException) -> str:
     """The exception text, bounded; it never contains headers, so never the signature or key."""
-    return str(exc)[:300]
+    return str(exc)[:1000]

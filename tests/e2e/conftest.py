@@ -8,7 +8,6 @@ Console errors (a JavaScript exception, a Content-Security-Policy violation) fai
 failing test leaves a screenshot of every open page in tests/e2e/screenshots/FAILED-*.png.
 """
 
-import importlib
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -16,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import User
 from django.urls import reverse
-from PIL import Image, ImageDraw
+from PIL import ImageDraw
 
 from tests.conftest import skip_unless_available
 from tests.imagecorpus import pattern_image
@@ -84,19 +82,6 @@ def browser() -> Iterator[Any]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(autouse=True)
-def roles(transactional_db: None, settings: Any) -> None:
-    """The Preparer/Reviewer/Auditor groups, made again by the data migration's own function.
-
-    A transactional test empties every table when it ends (groups included) and only the
-    permissions come back; the first e2e test may follow such a test."""
-    # Users are made (and sign in) several times per journey; a fast hasher keeps the journeys
-    # quick. The login form, django-axes and the session are the real ones.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    migration = importlib.import_module("filings.migrations.0002_roles")
-    migration.create_roles(apps, None)
-
-
 class Person:
     """One signed-in user in their own browser context."""
 
@@ -121,8 +106,6 @@ class Person:
         return self.page.goto(self.url(name, *args, query=query))
 
     def login(self) -> None:
-        from playwright.sync_api import expect
-
         page = self.page
         self.goto("admin:login", query="?next=" + reverse("admin:index"))
         page.fill("#id_username", self.user.get_username())
@@ -141,7 +124,7 @@ def person(
 
     def make(user: User) -> Person:
         context = browser.new_context(
-            locale="zh-CN",  # Accept-Language zh-CN → the portal's default zh-hans
+            locale="zh-CN",  # as the portal's users (the UI is zh-hans unless switched anyway)
             viewport={"width": 1280, "height": 900},
             accept_downloads=True,
         )
@@ -166,6 +149,13 @@ def person(
     finally:
         for somebody in people:
             somebody.context.close()
+
+
+def expect(locator: Any) -> Any:
+    """Playwright's expect, imported late so that collection works without Playwright."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
 
 
 def href(name: str, *args: Any, prefix: bool = False) -> str:
@@ -194,8 +184,3 @@ def document_image(
     path = folder / name
     path.write_bytes(buffer.getvalue())
     return path
-
-
-def image_size(data: bytes) -> tuple[int, int]:
-    with Image.open(io.BytesIO(data)) as image:
-        return image.size

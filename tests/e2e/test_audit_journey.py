@@ -13,17 +13,11 @@ from filings.models import AuditEvent, Submission
 from filings.services import sending
 from tests import builders
 from tests.conftest import SANDBOX_SK
-from tests.e2e.conftest import href, screenshot
+from tests.e2e.conftest import expect, href, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WANTED, OTHER = builders.VALID_CODES[0], builders.VALID_CODES[1]
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
 
 
 def sent(preparer: User, reviewer: User, code: str) -> Submission:

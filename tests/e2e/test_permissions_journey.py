@@ -10,18 +10,12 @@ from django.urls import reverse
 from filings.models import Document, Filing, SandboxRequest, Submission
 from filings.services import review, sending
 from tests import builders
-from tests.e2e.conftest import href, screenshot
+from tests.e2e.conftest import expect, href, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SAVE_BUTTONS = "input[name=_save], input[name=_continue], input[name=_addanother]"
 EDITABLE_FIELDS = "#content-main form input:not([type=hidden]), #content-main textarea"
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
 
 
 def test_preparer_cannot_approve_or_send(
@@ -67,6 +61,9 @@ def test_preparer_cannot_approve_or_send(
     )
     assert forged.status == 302  # back to the filing, with an error message for the next page
     assert forged.headers["location"] == reverse("admin:filings_filing_change", args=[in_review.pk])
+    # The refusal is shown on the next page (before anything else consumes the message).
+    me.goto("admin:filings_filing_change", in_review.pk)
+    expect(page.locator("ul.messagelist li.error")).to_be_visible()
     send = me.context.request.post(
         me.url("admin:filings_filing_send", approved.pk),
         form={"csrfmiddlewaretoken": token, "confirm": "yes"},
@@ -79,8 +76,6 @@ def test_preparer_cannot_approve_or_send(
     assert (in_review.status, approved.status) == (Filing.Status.IN_REVIEW, Filing.Status.APPROVED)
     assert not Submission.objects.exists()
     assert not SandboxRequest.objects.exists()
-    me.goto("admin:filings_filing_change", in_review.pk)
-    expect(page.locator("ul.messagelist li.error")).to_be_visible()
     expect(page.locator("#workflow .status.status-IN_REVIEW")).to_be_visible()
 
     me.goto("admin:filings_filing_send", approved.pk)

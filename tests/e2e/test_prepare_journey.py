@@ -2,6 +2,7 @@
 front and back), recovers from a refused file, adds call scripts and submits for review."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.contrib.auth.models import User
 
 from filings.models import AuditEvent, CallScript, Company, Document, Filing
 from filings.preflight import content_checks, failed
-from tests.e2e.conftest import document_image, href, screenshot
+from tests.e2e.conftest import document_image, expect, href, screenshot
 from tests.imagecorpus import pdf_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,21 +27,16 @@ TWO_SIDED_KINDS = [Document.Kind.PROPRIETOR_IDCARD, Document.Kind.OPERATOR_IDCAR
 ID_CARD = (856, 540)  # pixels of an ID card scanned at 254 dpi
 
 
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
-
-
 def slot(page: Any, kind: str) -> Any:
     return page.locator(f"#slot-{kind}")
 
 
 def upload_and_wait(page: Any, kind: str) -> None:
     """Press the slot's upload button and wait for the reloaded page to show the stored image."""
-    with page.expect_response(lambda r: r.url.endswith("/documents/upload/")) as answer:
-        slot(page, kind).locator("form.upload-form button[type=submit]").click()
-    assert answer.value.status == 200, answer.value.text()
+    with page.expect_navigation():  # upload.js reloads the page after a successful upload
+        with page.expect_response(lambda r: r.url.endswith("/documents/upload/")) as answer:
+            slot(page, kind).locator("form.upload-form button[type=submit]").click()
+        assert answer.value.status == 200, answer.value.text()
     expect(slot(page, kind).locator(".current img.doc-preview")).to_be_visible()
     assert_image_loaded(slot(page, kind).locator(".current img.doc-preview"))
 
@@ -80,8 +76,9 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     page.fill("#id_callee_source", "网站")
     page.fill("#id_business_carrier", "上海示例通信科技有限公司")
     page.click("input[name=_continue]")
+    page.wait_for_url(re.compile(r"/filing/\d+/change/$"))
     filing = Filing.objects.get(company=company)
-    page.wait_for_url(me.url("admin:filings_filing_change", filing.pk))
+    assert page.url == me.url("admin:filings_filing_change", filing.pk)
     assert (filing.status, filing.created_by) == (Filing.Status.DRAFT, preparer)
 
     # --- the documents page --------------------------------------------------------------------
@@ -127,7 +124,7 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
             break
         page.wait_for_timeout(20)
     assert len(held) == 1
-    with page.expect_response(upload_url) as answer:
+    with page.expect_navigation(), page.expect_response(upload_url) as answer:
         held[0].continue_()
     page.unroute(upload_url)
     assert answer.value.status == 200

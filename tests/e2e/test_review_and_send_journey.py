@@ -11,19 +11,13 @@ from django.contrib.auth.models import User
 from filings.models import AuditEvent, CallScript, Filing, SandboxRequest, Submission
 from filings.services import review
 from tests import builders
-from tests.e2e.conftest import href, screenshot
+from tests.e2e.conftest import expect, href, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 CODE = builders.VALID_CODES[2]
 COMMENT = "第二条话术请写明公司名称。"
 FIXED_SCRIPT = "您好，这里是火山示例科技有限公司售后，想了解一下您的使用情况。"
-
-
-def expect(locator: Any) -> Any:
-    from playwright.sync_api import expect as playwright_expect
-
-    return playwright_expect(locator)
 
 
 def open_from_queue(reviewer: Any, filing: Filing) -> None:
@@ -57,6 +51,7 @@ def test_reviewer_requests_changes_then_approves_and_sends_to_the_sandbox(
     assert min(widths) >= 400, f"review images are not shown large: {widths}"
     assert json.loads(page.inner_text("#review-content"))["companyCreditCode"] == CODE
     expect(page.locator("#approve")).to_be_visible()
+    screenshot(page, "b-0-review-page")
 
     # --- request changes with a comment ----------------------------------------------------------
     page.fill("#review-page form.request-changes textarea[name=comment]", COMMENT)

@@ -4,7 +4,6 @@
 import hmac
 import itertools
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -17,15 +16,15 @@ from django.db import DatabaseError, connection, transaction
 
 from filings import audit
 from filings.audit import GENESIS_HASH, canonical_bytes, verify_chain
-from filings.models import AppendOnlyError, AuditChainHead, AuditEvent, Filing
+from filings.models import AppendOnlyError, AuditChainHead, AuditEvent, Filing, Submission
 from filings.services import editing, review
 from filings.services.documents import Upload, document_upload
 from filings.services.sending import filing_send
 from tests.builders import VALID_CODES, approved_filing, complete_filing, image
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("volc_settings")]
-# Transactional tests flush the tables; serialized_rollback brings back the migrated roles.
-TRANSACTIONAL = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed data (threads, the live server); the roles come back through conftest's role().
+TRANSACTIONAL = pytest.mark.django_db(transaction=True)
 
 ON_POSTGRES = connection.vendor == "postgresql"
 TRIGGER_REFUSES = pytest.mark.skipif(
@@ -35,30 +34,6 @@ TRIGGER_REFUSES = pytest.mark.skipif(
 )
 TABLE = AuditEvent._meta.db_table
 HEAD_TABLE = AuditChainHead._meta.db_table
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-NO_TRUNCATE_TRIGGER = "filings_auditevent_no_truncate"
-
-
-@pytest.fixture(autouse=True)
-def flushable_audit_table(request: pytest.FixtureRequest) -> Iterator[None]:
-    """On PostgreSQL the append-only trigger also refuses TRUNCATE, which is how Django empties
-    the database after a transactional test. Let only that flush through: the trigger is on
-    while the test runs and switched off just before the flush (this teardown runs first)."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = marker is not None and marker.kwargs.get("transaction", False)
-    if not transactional or connection.vendor != "postgresql":
-        yield
-        return
-    request.getfixturevalue("transactional_db")
-    execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {NO_TRUNCATE_TRIGGER}")
-    yield
-    execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {NO_TRUNCATE_TRIGGER}")
 
 
 def build_history(preparer: User, preparer2: User, reviewer: User, reviewer2: User) -> int:
@@ -410,7 +385,6 @@ def test_a_new_event_after_tampering_does_not_repair_the_chain(
         f"UPDATE {TABLE} SET seq = seq + 1000",  # noqa: S608
         f"DELETE FROM {TABLE} WHERE seq = 3",  # noqa: S608
         f"DELETE FROM {TABLE}",  # noqa: S608
-        f"TRUNCATE {TABLE}",
     ],
 )
 def test_raw_update_and_delete_are_refused_by_the_trigger(preparer: User, sql: str) -> None:
@@ -536,6 +510,6 @@ def test_events_never_contain_the_volc_secret(
     for event in AuditEvent.objects.values():
         assert SECRET_MARKER not in json.dumps(event, default=str, ensure_ascii=False)
     # Nor the send attempt the portal keeps (the signature is redacted, the secret never sent).
-    stored = json.dumps(list(type(submission).objects.values()), default=str)
+    stored = json.dumps(list(Submission.objects.values()), default=str)
     assert SECRET_MARKER not in stored
     assert "Signature=" in json.dumps(submission.request_headers)

@@ -3,8 +3,7 @@ unbroken audit chain, and approval vs. edit ending in a consistent state whichev
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
@@ -19,10 +18,10 @@ from filings.services.documents import Upload, document_upload
 from filings.services.sending import filing_send
 from tests.builders import VALID_CODES, approved_filing, complete_filing, image
 
-# Threads need committed data and their own connections; serialized_rollback brings the
-# migrated roles back after each flush.
+# Threads need committed data and their own connections (the roles come back through
+# conftest's role() after each flush).
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("volc_settings"),
 ]
 
@@ -38,28 +37,6 @@ REAL_RACE = pytest.mark.skipif(
     "database refuses a second writer ('database table is locked') instead of waiting",
 )
 TABLE = AuditEvent._meta.db_table
-NO_TRUNCATE_TRIGGER = "filings_auditevent_no_truncate"
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def flushable_audit_table(request: pytest.FixtureRequest) -> Iterator[None]:
-    """On PostgreSQL the append-only trigger also refuses TRUNCATE, which is how Django empties
-    the database after a transactional test. Let only that flush through: the trigger is on
-    while the test runs and switched off just before the flush (this teardown runs first)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    request.getfixturevalue("transactional_db")
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {NO_TRUNCATE_TRIGGER}")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {NO_TRUNCATE_TRIGGER}")
 
 
 def run_together(calls: list[Callable[[], object]], timeout: float = 120) -> list[object]:

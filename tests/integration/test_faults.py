@@ -23,7 +23,7 @@ from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import OperationalError, connection
+from django.db import OperationalError
 from django.db.models import Max
 from django.test import Client
 from django.urls import reverse
@@ -44,60 +44,24 @@ from tests import builders, imagecorpus
 from tests.conftest import free_port, skip_unless_available
 
 pytestmark = pytest.mark.django_db
-with_sandbox = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Committed data (the live server reads it); the roles come back through conftest's role().
+with_sandbox = pytest.mark.django_db(transaction=True)
 
 SECRET = "SK-FAULT-MARKER-5c0ffee1-d0-not-log"
 S3_SECRET = "S3-FAULT-MARKER-7e11a9b2-d0-not-log"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-XHR = {"HTTP_X_REQUESTED_WITH": "XMLHttpRequest"}
 State = Filing.Status
 
 
 @pytest.fixture(autouse=True)
 def portal_settings(volc_settings: Any, caplog: pytest.LogCaptureFixture) -> None:
     """The marker secret on both sides (so a correct signature proves it was used), English
-    messages, cheap users, and every log record of every logger at every level."""
+    messages, and every log record of every logger at every level."""
     volc_settings.VOLC_SECRETKEY = SECRET
     volc_settings.VOLC_SANDBOX_SECRETKEY = SECRET
     volc_settings.VOLC_SANDBOX_FETCH_IMAGES = False
     volc_settings.LANGUAGE_CODE = "en"
-    volc_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     caplog.set_level(logging.DEBUG)
-
-
-NO_TRUNCATE_TRIGGER = "filings_auditevent_no_truncate"
-
-
-def truncate_trigger(state: str) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"ALTER TABLE {AuditEvent._meta.db_table} {state} TRIGGER {NO_TRUNCATE_TRIGGER}"
-        )
-
-
-@pytest.fixture(autouse=True)
-def flushable_audit_table(request: pytest.FixtureRequest) -> Iterator[None]:
-    """On PostgreSQL the append-only trigger also refuses TRUNCATE, which is how Django empties
-    the database after a transactional test. Let only that flush through: the trigger is on
-    while the test runs and off just before the flush (this teardown runs first)."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = marker is not None and marker.kwargs.get("transaction", False)
-    if not transactional or connection.vendor != "postgresql":
-        yield
-        return
-    request.getfixturevalue("transactional_db")
-    truncate_trigger("ENABLE")
-    yield
-    truncate_trigger("DISABLE")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def truncate_trigger_back_on(django_db_blocker: Any) -> Iterator[None]:
-    """Leave the trigger as the migration made it for the modules that run after this one."""
-    yield
-    if connection.vendor == "postgresql":
-        with django_db_blocker.unblock():
-            truncate_trigger("ENABLE")
 
 
 def head() -> int:
@@ -224,7 +188,7 @@ def upload(client: Client, filing: Filing, kind: str, **files: bytes) -> Any:
             "kind": kind,
             **{name: SimpleUploadedFile(f"{name}.jpg", data) for name, data in files.items()},
         },
-        **XHR,
+        HTTP_X_REQUESTED_WITH="XMLHttpRequest",
     )
 
 
@@ -497,7 +461,8 @@ def test_a_database_failure_after_the_send_leaves_it_sending_until_reconciled_an
 
     assert out.getvalue().strip() == f"moved to UNKNOWN: {filing.pk}"
     filing.refresh_from_db()
-    assert (filing.status, filing.sending_started_at) == (State.UNKNOWN, None)
+    assert filing.status == State.UNKNOWN
+    assert filing.sending_started_at is None
     reconciled = events_after(sent.seq)[-1]
     assert (reconciled.kind, reconciled.actor_id) == ("filing.reconciled", reviewer.pk)
     assert reconciled.data == {"status": "UNKNOWN", "reason": "stuck in SENDING; outcome unknown"}
