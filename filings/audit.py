@@ -99,7 +99,8 @@ class ChainReport:
     reason: str = ""
 
 
-_VERIFY_FIELDS = (
+# Every column of an event, in chain order: what verification reads and exports write.
+EVENT_FIELDS = (
     "seq",
     "created_at",
     "actor_id",
@@ -115,7 +116,7 @@ _VERIFY_FIELDS = (
 
 
 def _rows(chunk_size: int) -> Iterator[tuple[Any, ...]]:
-    return AuditEvent.objects.order_by("seq").values_list(*_VERIFY_FIELDS).iterator(chunk_size)
+    return AuditEvent.objects.order_by("seq").values_list(*EVENT_FIELDS).iterator(chunk_size)
 
 
 def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
@@ -125,7 +126,7 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
     count = 0
     for row in _rows(chunk_size):
         seq, *content, stored_prev, stored_hash = row
-        fields = dict(zip(_VERIFY_FIELDS[1:9], content, strict=True))
+        fields = dict(zip(EVENT_FIELDS[1:9], content, strict=True))
         if seq != expected_seq:
             reason = "gap: events missing before it" if seq > expected_seq else "out of order"
             return ChainReport(False, count, seq, stored_hash, seq, reason)

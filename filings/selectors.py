@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from filings.audit import EVENT_FIELDS
 from filings.models import AuditEvent, Filing, Submission
 
 
@@ -45,19 +46,7 @@ SUBMISSION_EXPORT_FIELDS = (
     "request_sha256",
 )
 
-AUDIT_EXPORT_FIELDS = (
-    "seq",
-    "created_at",
-    "actor_id",
-    "actor_username",
-    "kind",
-    "target_type",
-    "target_id",
-    "filing_id",
-    "data",
-    "prev_hash",
-    "hash",
-)
+AUDIT_EXPORT_FIELDS = EVENT_FIELDS
 
 
 def submission_rows(queryset: QuerySet[Submission]) -> Iterator[tuple[object, ...]]:

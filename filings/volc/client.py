@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from filings.volc.signing import Credentials, redact_authorization, sign
+from filings.volc.signing import Credentials, SignedRequest, redact_authorization, sign
 
 logger = logging.getLogger(__name__)
 
@@ -124,20 +124,31 @@ class Target:
 BASE_HEADERS = {"Content-Type": CONTENT_TYPE}
 
 
-def signed_header_names(target: Target, body: bytes) -> list[str]:
-    """The headers the signature will cover, for the confirmation page (asks the signer itself)."""
-    preview = sign(
+def sign_request(
+    target: Target, body: bytes, credentials: Credentials, now: datetime
+) -> SignedRequest:
+    """Sign a Click2CallCompanyAuth POST of `body` to `target`."""
+    return sign(
         method="POST",
         host=target.host,
         path=target.path,
         query=target.query,
         headers=BASE_HEADERS,
         body=body,
-        credentials=Credentials(access_key_id="preview", secret_access_key="preview"),  # noqa: S106  # nosec B106
+        credentials=credentials,
         region=target.region,
         service=SERVICE,
-        now=datetime.now(UTC),
+        now=now,
     )
+
+
+# Only ever signs a preview whose signature is thrown away; never a credential.
+PREVIEW_CREDENTIALS = Credentials(access_key_id="preview", secret_access_key="preview")  # noqa: S106  # nosec B106
+
+
+def signed_header_names(target: Target, body: bytes) -> list[str]:
+    """The headers the signature will cover, for the confirmation page (asks the signer itself)."""
+    preview = sign_request(target, body, PREVIEW_CREDENTIALS, datetime.now(UTC))
     return preview.signed_headers.split(";")
 
 
@@ -296,18 +307,7 @@ def send_company_auth(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> SendResult:
     """Sign `body` now and send it once. Never raises for network or provider trouble."""
-    signed = sign(
-        method="POST",
-        host=target.host,
-        path=target.path,
-        query=target.query,
-        headers=BASE_HEADERS,
-        body=body,
-        credentials=credentials,
-        region=target.region,
-        service=SERVICE,
-        now=now(),
-    )
+    signed = sign_request(target, body, credentials, now())
     headers = {**BASE_HEADERS, **signed.headers}
     recorded_headers = {
         name: redact_authorization(value) if name.lower() == "authorization" else value
