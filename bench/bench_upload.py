@@ -240,7 +240,7 @@ def main() -> int:
         harness.info(
             f"parts of the portal path: validation alone (inspect_image, six files) "
             f"{harness.seconds(floor)} = {floor / base:.2f}x the baseline; storage alone "
-            f"(save_object: exists() HEAD, then S3Storage.save: HEAD + s3transfer PUT) "
+            f"(save_object: S3Storage.save, i.e. HEAD for a free name + s3transfer PUT) "
             f"{harness.seconds(storage)} = {storage / base:.2f}x"
         )
         one_file = sum(sizes) / len(sizes) / 1024

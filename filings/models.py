@@ -80,7 +80,7 @@ class Filing(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("created by")
     )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("last edited by")
     )
@@ -209,7 +209,7 @@ class Submission(models.Model):
     request_body = models.TextField(_("request body"))
     request_headers = models.JSONField(_("request headers (signature redacted)"), default=dict)
     request_sha256 = models.CharField(_("request SHA-256"), max_length=64)
-    started_at = models.DateTimeField(_("started at"))
+    started_at = models.DateTimeField(_("started at"), db_index=True)  # the history's order
     finished_at = models.DateTimeField(_("finished at"))
     duration_ms = models.PositiveIntegerField(_("duration (ms)"))
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)

@@ -30,11 +30,13 @@ def document_key(filing_uuid: uuid.UUID, kind: str, extension: str) -> str:
 
 
 def save_object(key: str, data: bytes) -> None:
-    """Store `data` under exactly `key`; never overwrites (keys are random and checked)."""
+    """Store `data` under exactly `key`; never overwrites.
+
+    Keys are random, and the storages never overwrite (`file_overwrite=False`): a taken key makes
+    the storage pick another name, which is removed again and refused.
+    """
     content = ContentFile(data)
     try:
-        if default_storage.exists(key):
-            raise StorageUnavailable(f"Refusing to overwrite the existing object {key}.")
         saved = default_storage.save(key, content)
     except STORAGE_ERRORS as exc:
         logger.warning("storage save failed for %s: %s", key, type(exc).__name__)
@@ -45,7 +47,8 @@ def save_object(key: str, data: bytes) -> None:
         # own close() does nothing; closing its buffer lets the bytes go now.
         content.file.close()
     if saved != key:
-        raise StorageUnavailable(f"The store renamed {key} to {saved}.")
+        delete_object(saved)
+        raise StorageUnavailable(f"Refusing to overwrite the existing object {key}.")
 
 
 def read_object(key: str) -> bytes:
