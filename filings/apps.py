@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class FilingsConfig(AppConfig):
     name = "filings"
-    verbose_name = _("Filings")
+    verbose_name = _("Filing portal")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
