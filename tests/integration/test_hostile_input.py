@@ -15,13 +15,11 @@ import csv
 import html
 import io
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,17 +35,16 @@ from django.utils.functional import Promise
 from filings import errors
 from filings.models import (
     AuditEvent,
-    CallScript,
     Company,
     Document,
     Filing,
-    SandboxRequest,
     Submission,
 )
 from filings.services import editing, review, sending
 from filings.services.documents import Upload, document_upload
 from tests import builders, imagecorpus
 from tests.conftest import free_port
+from tests.snapshots import snapshot, stored_objects
 
 pytestmark = pytest.mark.django_db
 
@@ -71,30 +68,6 @@ def portal_settings(volc_settings: Any) -> None:
 
 
 # --- what "nothing changed" means -----------------------------------------------------------------
-
-
-def stored_objects() -> list[str]:
-    storages: Any = settings.STORAGES
-    root = Path(storages["default"]["OPTIONS"]["location"])
-    return sorted(
-        str(Path(folder, name).relative_to(root))
-        for folder, _, names in os.walk(root)
-        for name in names
-    )
-
-
-def snapshot() -> dict[str, Any]:
-    """Every row a request could write, the audit chain, the sandbox log and the stored objects."""
-    return {
-        "companies": list(Company.objects.order_by("pk").values()),
-        "filings": list(Filing.objects.order_by("pk").values()),
-        "scripts": list(CallScript.objects.order_by("pk").values()),
-        "documents": list(Document.objects.order_by("pk").values()),
-        "submissions": list(Submission.objects.order_by("pk").values()),
-        "events": list(AuditEvent.objects.order_by("seq").values_list("seq", "kind", "hash")),
-        "sandbox_requests": SandboxRequest.objects.count(),
-        "objects": stored_objects(),
-    }
 
 
 def error_messages(response: Response) -> list[str]:

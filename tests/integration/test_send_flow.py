@@ -27,32 +27,13 @@ from filings.models import AuditEvent, Filing, SandboxConfig, SandboxRequest, Su
 from filings.services import review, sending
 from filings.storage import key_from_fetch_token
 from filings.volc.config import SENDING_DISABLED
+from tests.api_page import API_FIELD_ORDER, PIC_URL_FIELDS
 from tests.builders import approved_filing, complete_filing
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SECRET = "SK-FLOW-MARKER-0b7d31e6-never-shown"
-API_FIELD_ORDER = [
-    "companyName",
-    "companyCreditCode",
-    "businessLicensePicUrl",
-    "businessLicensePicFilename",
-    "proprietorIdcardPicUrl",
-    "proprietorIdcardPicFilename",
-    "operatorIdcardPicUrl",
-    "operatorIdcardPicFilename",
-    "operatorIdcardInhandPicUrl",
-    "operatorIdcardInhandPicFilename",
-    "networkaccessCommitmentletterPicUrl",
-    "networkaccessCommitmentletterPicFilename",
-    "numberapplicationOfficialletterPicUrl",
-    "numberapplicationOfficialletterPicFilename",
-    "calleeSource",
-    "businessCarrier",
-    "scriptList",
-]
-PIC_URL_FIELDS = [name for name in API_FIELD_ORDER if name.endswith("PicUrl")]
 SIGNATURE_HEX = re.compile(r"[0-9a-f]{64}")
 
 

@@ -2,14 +2,11 @@
 call (no permission, stale or not allowed state, missing input) changes nothing at all."""
 
 import hashlib
-import os
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import Max
@@ -29,6 +26,7 @@ from filings.storage import read_object
 from tests.builders import VALID_CODES, approved_filing, complete_filing, image
 from tests.conftest import role
 from tests.imagecorpus import jpeg_bytes, png_bytes, text_bytes
+from tests.snapshots import snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("volc_settings")]
 
@@ -71,28 +69,6 @@ def row(
         "target_id": str(target_id),
         "filing_id": filing.pk if filing is not None else None,
         "data": data if data is not None else {},
-    }
-
-
-def stored_objects() -> set[str]:
-    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
-    return {
-        str(Path(folder, name).relative_to(root))
-        for folder, _, names in os.walk(root)
-        for name in names
-    }
-
-
-def snapshot() -> dict[str, Any]:
-    """Every row a service could touch, the audit chain and the stored objects."""
-    return {
-        "companies": list(Company.objects.order_by("pk").values()),
-        "filings": list(Filing.objects.order_by("pk").values()),
-        "scripts": list(CallScript.objects.order_by("pk").values()),
-        "documents": list(Document.objects.order_by("pk").values()),
-        "submissions": list(Submission.objects.order_by("pk").values()),
-        "events": list(AuditEvent.objects.order_by("seq").values_list("seq", "hash")),
-        "objects": stored_objects(),
     }
 
 

@@ -22,28 +22,7 @@ from filings.volc.client import (
     send_company_auth,
 )
 from filings.volc.signing import Credentials
-
-# Request-parameter table of the API page, top to bottom (Action/Version go in the query).
-API_FIELD_ORDER = [
-    "companyName",
-    "companyCreditCode",
-    "businessLicensePicUrl",
-    "businessLicensePicFilename",
-    "proprietorIdcardPicUrl",
-    "proprietorIdcardPicFilename",
-    "operatorIdcardPicUrl",
-    "operatorIdcardPicFilename",
-    "operatorIdcardInhandPicUrl",
-    "operatorIdcardInhandPicFilename",
-    "networkaccessCommitmentletterPicUrl",
-    "networkaccessCommitmentletterPicFilename",
-    "numberapplicationOfficialletterPicUrl",
-    "numberapplicationOfficialletterPicFilename",
-    "calleeSource",
-    "businessCarrier",
-    "scriptList",
-]
-SCRIPT_ITEM_ORDER = ["scriptContent", "scriptScene"]
+from tests.api_page import API_FIELD_ORDER, SCRIPT_ITEM_ORDER
 
 # Given deliberately in an order unlike the API page's, to show the page's order wins.
 DOCUMENTS = {

@@ -1,0 +1,41 @@
+"""What "nothing changed" means: every row a request could write, the chain, the stored files."""
+
+import os
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from filings.models import (
+    AuditEvent,
+    CallScript,
+    Company,
+    Document,
+    Filing,
+    SandboxRequest,
+    Submission,
+)
+
+
+def stored_objects() -> list[str]:
+    """Every file in the test's filesystem storage (the autouse `isolated_storage`)."""
+    storages: Any = settings.STORAGES
+    root = Path(storages["default"]["OPTIONS"]["location"])
+    return sorted(
+        str(Path(folder, name).relative_to(root))
+        for folder, _, names in os.walk(root)
+        for name in names
+    )
+
+
+def snapshot() -> dict[str, Any]:
+    return {
+        "companies": list(Company.objects.order_by("pk").values()),
+        "filings": list(Filing.objects.order_by("pk").values()),
+        "scripts": list(CallScript.objects.order_by("pk").values()),
+        "documents": list(Document.objects.order_by("pk").values()),
+        "submissions": list(Submission.objects.order_by("pk").values()),
+        "events": list(AuditEvent.objects.order_by("seq").values_list("seq", "kind", "hash")),
+        "sandbox_requests": SandboxRequest.objects.count(),
+        "objects": stored_objects(),
+    }
