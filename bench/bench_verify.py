@@ -21,19 +21,6 @@ import harness
 TIME_TARGET = 1.50
 FLAT_TARGET = 1.50  # rows x4, memory at most x1.5
 REPEATS = {"full": 3, "quick": 3}
-FIELDS = (
-    "seq",
-    "created_at",
-    "actor_id",
-    "actor_username",
-    "kind",
-    "target_type",
-    "target_id",
-    "filing_id",
-    "data",
-    "prev_hash",
-    "hash",
-)
 
 
 def portal() -> int:
@@ -48,13 +35,14 @@ def baseline() -> int:
     """The floor: read each row once, build its canonical bytes, one HMAC, compare."""
     from django.conf import settings
 
+    from filings.audit import EVENT_FIELDS
     from filings.models import AuditEvent
 
     key = settings.AUDIT_CHAIN_KEY.encode()
     prev = "0" * 64
     dumps, new, sha256 = json.dumps, hmac.new, hashlib.sha256
     bad = count = 0
-    rows = AuditEvent.objects.order_by("seq").values_list(*FIELDS).iterator(2000)
+    rows = AuditEvent.objects.order_by("seq").values_list(*EVENT_FIELDS).iterator(2000)
     for seq, created, actor_id, username, kind, ttype, tid, filing_id, data, _prev, stored in rows:
         canonical = dumps(
             {
@@ -82,10 +70,10 @@ def baseline() -> int:
 def run_probe(mode: str, db: str) -> None:
     harness.setup_django(harness.temp_dir("verify-probe"))
     harness.use_database(Path(db))
-    from filings.audit import verify_chain
+    from filings.audit import EVENT_FIELDS, verify_chain
     from filings.models import AuditEvent
 
-    list(AuditEvent.objects.order_by("seq").values_list(*FIELDS)[:2000])  # warm the ORM path
+    list(AuditEvent.objects.order_by("seq").values_list(*EVENT_FIELDS)[:2000])  # warm the ORM path
     print(json.dumps(harness.measure_memory(mode, verify_chain)))
 
 
