@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from filings.forms import CompanyForm
 from filings.models import Company
@@ -19,12 +20,16 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
     # Explicit: Meta.ordering is dropped by the Count annotation below (GROUP BY), which left the
     # filing form's company autocomplete unordered (UnorderedObjectListWarning; an error in tests).
     ordering = ["name", "credit_code"]
-    readonly_fields = ["created_by", "created_at", "updated_at"]
+    readonly_fields = ["created_by_name", "created_at", "updated_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
         return super().get_queryset(request).annotate(filing_count=Count("filings"))
 
-    @admin.display(description="filings", ordering="filing_count")
+    @admin.display(description=_("created by"))
+    def created_by_name(self, obj: Company) -> str:
+        return obj.created_by.get_username()
+
+    @admin.display(description=_("filings"), ordering="filing_count")
     def filing_count(self, obj: Company) -> int:
         return int(obj.filing_count)  # type: ignore[attr-defined]
 
@@ -42,4 +47,4 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
                 actor=request.user, name=data["name"], credit_code=data["credit_code"]
             )
         obj.pk = saved.pk
-        obj.created_by_id = saved.created_by_id
+        obj.refresh_from_db()

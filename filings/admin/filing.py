@@ -126,17 +126,6 @@ class CompanyAutocomplete(AutocompleteSelect):
         return super().optgroups(name, usable, attr)
 
 
-class StatusFilter(admin.SimpleListFilter):
-    title = gettext_lazy("status")
-    parameter_name = "status"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(value, str(label)) for value, label in Filing.Status.choices]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Filing]) -> QuerySet[Filing]:
-        return queryset.filter(status=self.value()) if self.value() else queryset
-
-
 @admin.register(Filing)
 class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin[Filing]):
     form = FilingForm
@@ -149,7 +138,7 @@ class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin[Filing]):
         "created_by",
         "updated_at",
     ]
-    list_filter = [StatusFilter]
+    list_filter = ["status"]
     search_fields = ["company__name", "company__credit_code"]
     list_select_related = ["company", "created_by"]
     autocomplete_fields = ["company"]
@@ -225,8 +214,9 @@ class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin[Filing]):
                 callee_source=data["callee_source"],
                 business_carrier=data["business_carrier"],
             )
+        # The admin goes on with `obj` (inlines, log entry, redirect): make it the saved row.
         obj.pk = saved.pk
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+        obj.refresh_from_db()
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         for formset in formsets:
