@@ -1,6 +1,7 @@
 """Settings: every value comes from the environment, with a development default (DESIGN.md)."""
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -125,11 +126,19 @@ ADDRESSING_STYLES = ("auto", "path", "virtual")
 CHECKSUM_MODES = ("when_supported", "when_required")
 if AWS_STORAGE_BUCKET_NAME:
     # Volcengine TOS rejects the CRC checksums boto3 adds by default: it needs "when_required".
+    # Values checked against the choices above (boto3's type stubs want them as literals).
+    _chosen: dict[str, Any] = {
+        "s3": {"addressing_style": env_choice("AWS_S3_ADDRESSING_STYLE", ADDRESSING_STYLES)},
+        "request_checksum_calculation": env_choice(
+            "AWS_REQUEST_CHECKSUM_CALCULATION", CHECKSUM_MODES
+        ),
+        "response_checksum_validation": env_choice(
+            "AWS_RESPONSE_CHECKSUM_VALIDATION", CHECKSUM_MODES
+        ),
+    }
     _s3_client_config = Config(
         signature_version="s3v4",
-        s3={"addressing_style": env_choice("AWS_S3_ADDRESSING_STYLE", ADDRESSING_STYLES)},  # type: ignore[arg-type]
-        request_checksum_calculation=env_choice("AWS_REQUEST_CHECKSUM_CALCULATION", CHECKSUM_MODES),  # type: ignore[arg-type]
-        response_checksum_validation=env_choice("AWS_RESPONSE_CHECKSUM_VALIDATION", CHECKSUM_MODES),  # type: ignore[arg-type]
+        **_chosen,
         connect_timeout=env_float("AWS_S3_CONNECT_TIMEOUT", 5),
         read_timeout=env_float("AWS_S3_READ_TIMEOUT", 30),
         retries={"max_attempts": 2, "mode": "standard"},
