@@ -52,32 +52,19 @@ def send_portal(filings: list[Any], reviewer: Any) -> list[int]:
 
 def signed_bodies(submission_ids: list[int]) -> list[tuple[str, bytes, dict[str, str]]]:
     """The bodies the portal sent, signed now by the portal's signer (outside the timed loop)."""
-    from django.conf import settings
-
     from filings.models import Submission
+    from filings.services.sending import target as configured_target
     from filings.volc import client
     from filings.volc.config import credentials
-    from filings.volc.signing import sign
 
-    target = client.Target(endpoint=settings.VOLC_VMS_ENDPOINT, region=settings.VOLC_REGION)
+    target = configured_target()
     bodies = dict(
         Submission.objects.filter(pk__in=submission_ids).values_list("pk", "request_body")
     )
     signed = []
     for pk in submission_ids:
         body = bodies[pk].encode("utf-8")
-        request = sign(
-            method="POST",
-            host=target.host,
-            path=target.path,
-            query=target.query,
-            headers=client.BASE_HEADERS,
-            body=body,
-            credentials=credentials(),
-            region=target.region,
-            service=client.SERVICE,
-            now=datetime.now(UTC),
-        )
+        request = client.sign_request(target, body, credentials(), datetime.now(UTC))
         signed.append((target.url, body, {**client.BASE_HEADERS, **request.headers}))
     return signed
 
@@ -93,11 +80,8 @@ def send_plain(requests_to_send: list[tuple[str, bytes, dict[str, str]]]) -> Non
 
 def phases(filings: list[Any], reviewer: Any) -> dict[str, float]:
     """filing_send's three steps timed apart (seconds per send), and the plain post of each body."""
-    from django.conf import settings
 
     from filings.services import sending
-    from filings.volc import client
-    from filings.volc.config import credentials
 
     spent = {"transaction 1 (checks, CAS, audit)": 0.0, "HTTP": 0.0, "transaction 2": 0.0}
     plain = 0.0
@@ -105,14 +89,7 @@ def phases(filings: list[Any], reviewer: Any) -> dict[str, float]:
         clock = time.perf_counter()
         prepared = sending._start_sending(reviewer, filing.pk)
         sent_at = time.perf_counter()
-        result = client.send_company_auth(
-            prepared.body,
-            target=prepared.target,
-            credentials=credentials(),
-            connect_timeout=settings.VOLC_CONNECT_TIMEOUT,
-            read_timeout=settings.VOLC_READ_TIMEOUT,
-            max_response_bytes=settings.VOLC_RESPONSE_MAX_BYTES,
-        )
+        result = sending.transmit(prepared)
         answered_at = time.perf_counter()
         submission = sending.submission_record(
             actor=reviewer,

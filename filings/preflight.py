@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from filings.content import current_documents
-from filings.errors import StorageUnavailable
+from filings.errors import PREFLIGHT_FAILED, PreflightFailed, StorageUnavailable
 from filings.models import Document, Filing
 from filings.storage import fetch_url
 from filings.validators import validate_credit_code
@@ -96,3 +96,11 @@ def sending_checks(filing: Filing, documents: dict[str, Document] | None = None)
 
 def failed(checks: list[Check]) -> list[str]:
     return [check.message for check in checks if not check.ok]
+
+
+def require_passed(checks: list[Check]) -> None:
+    """Raise PreflightFailed listing every failed check, if any failed."""
+    problems = failed(checks)
+    if problems:
+        message = str(PREFLIGHT_FAILED).format(problems="; ".join(problems))
+        raise PreflightFailed(message, problems)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from filings import audit, errors
 from filings.models import CallScript, Company, Filing
-from filings.services.common import Actor, lock_filing, require_perm, transition
+from filings.services.common import Actor, lock_filing, require_perm, transition, user_id
 from filings.validators import normalize_credit_code
 from filings.workflow import EDITABLE_STATES, Action, State
 
@@ -26,8 +26,11 @@ def _diff(obj: Any, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @transaction.atomic
 def company_create(*, actor: Actor, name: str, credit_code: str) -> Company:
     require_perm(actor, "filings.add_company")
-    company = Company(name=name.strip(), credit_code=normalize_credit_code(credit_code))
-    company.created_by = actor  # type: ignore[assignment]
+    company = Company(
+        name=name.strip(),
+        credit_code=normalize_credit_code(credit_code),
+        created_by_id=user_id(actor),
+    )
     company.full_clean()
     company.save()
     audit.record(
@@ -66,8 +69,13 @@ def filing_create(
     *, actor: Actor, company: Company, callee_source: str = "", business_carrier: str = ""
 ) -> Filing:
     require_perm(actor, "filings.add_filing")
-    filing = Filing(company=company, callee_source=callee_source, business_carrier=business_carrier)
-    filing.created_by = filing.updated_by = actor  # type: ignore[assignment]
+    filing = Filing(
+        company=company,
+        callee_source=callee_source,
+        business_carrier=business_carrier,
+        created_by_id=user_id(actor),
+        updated_by_id=user_id(actor),
+    )
     filing.full_clean()
     filing.save()
     audit.record(
@@ -93,8 +101,10 @@ def editable_filing(actor: Actor, filing_id: int) -> Filing:
 
 def touch(actor: Actor, filing: Filing, *, reason: str) -> None:
     """Mark `actor` as the last editor and void an approval: called by every content edit."""
-    Filing.objects.filter(pk=filing.pk).update(updated_by=actor, updated_at=timezone.now())
-    filing.updated_by = actor  # type: ignore[assignment]
+    Filing.objects.filter(pk=filing.pk).update(
+        updated_by_id=user_id(actor), updated_at=timezone.now()
+    )
+    filing.updated_by_id = user_id(actor)
     if filing.status == State.APPROVED:
         _void_approval(actor, filing, reason=reason)
 

@@ -6,23 +6,16 @@ from django.utils import timezone
 from filings import audit, errors
 from filings.content import content_hash, current_documents
 from filings.models import Filing
-from filings.preflight import content_checks, failed, sending_checks
+from filings.preflight import content_checks, require_passed, sending_checks
 from filings.services.common import Actor, lock_filing, require_perm, transition
 from filings.workflow import Action
-
-
-def _require_ready(problems: list[str]) -> None:
-    if problems:
-        raise errors.PreflightFailed(
-            str(errors.PREFLIGHT_FAILED).format(problems="; ".join(problems)), problems
-        )
 
 
 @transaction.atomic
 def filing_submit(*, actor: Actor, filing: Filing) -> Filing:
     require_perm(actor, "filings.change_filing")
     filing = lock_filing(filing.pk)
-    _require_ready(failed(content_checks(filing)))
+    require_passed(content_checks(filing))
     # Submitting is not editing: `updated_by` keeps the last editor, whom four-eyes excludes.
     move = transition(filing, Action.SUBMIT)
     audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
@@ -65,8 +58,9 @@ def filing_approve(*, actor: Actor, filing: Filing) -> Filing:
     filing = lock_filing(filing.pk)
     if prepared_by(filing, actor):
         raise errors.NotPermitted(str(errors.FOUR_EYES))
-    _require_ready(failed(sending_checks(filing)))
-    digest = content_hash(filing)
+    present = current_documents(filing)
+    require_passed(sending_checks(filing, present))
+    digest = content_hash(filing, present)
     move = transition(
         filing,
         Action.APPROVE,
@@ -82,7 +76,7 @@ def filing_approve(*, actor: Actor, filing: Filing) -> Filing:
         filing=filing,
         data={
             "content_hash": digest,
-            "documents": {kind: d.sha256 for kind, d in sorted(current_documents(filing).items())},
+            "documents": {kind: d.sha256 for kind, d in sorted(present.items())},
         },
     )
     return filing

@@ -17,7 +17,7 @@ from django.utils import timezone
 from filings import audit, errors
 from filings.content import content_hash, current_documents
 from filings.models import Filing, Submission
-from filings.preflight import failed, sending_checks
+from filings.preflight import require_passed, sending_checks
 from filings.services.common import Actor, lock_filing, require_perm, transition, user_id
 from filings.storage import fetch_url
 from filings.volc import client
@@ -58,11 +58,7 @@ def prepare_send(filing: Filing) -> PreparedSend:
     # Read the documents once: the checks, the hash and the body all use them (it was four
     # queries and model builds per send, bench/bench_send.py).
     present = current_documents(filing)
-    problems = failed(sending_checks(filing, present))
-    if problems:
-        raise errors.PreflightFailed(
-            str(errors.PREFLIGHT_FAILED).format(problems="; ".join(problems)), problems
-        )
+    require_passed(sending_checks(filing, present))
     digest = content_hash(filing, present)
     if digest != filing.approved_hash:
         raise errors.FilingsError(str(errors.CONTENT_CHANGED))
@@ -79,7 +75,8 @@ def prepare_send(filing: Filing) -> PreparedSend:
         scripts=[(script.scene, script.content) for script in filing.scripts.all()],
     )
     body = client.encode_body(payload)
-    return PreparedSend(filing, body, target(), client.signed_header_names(target(), body), digest)
+    where = target()
+    return PreparedSend(filing, body, where, client.signed_header_names(where, body), digest)
 
 
 @transaction.atomic
@@ -160,11 +157,9 @@ def submission_record(
     return submission
 
 
-def filing_send(*, actor: Actor, filing: Filing) -> Submission:
-    """Send an approved filing to Volcengine once; returns the recorded Submission."""
-    require_perm(actor, "filings.send_filing")
-    prepared = _start_sending(actor, filing.pk)
-    result = client.send_company_auth(
+def transmit(prepared: PreparedSend) -> client.SendResult:
+    """The HTTP call, outside any transaction, with the configured credentials and limits."""
+    return client.send_company_auth(
         prepared.body,
         target=prepared.target,
         credentials=credentials(),
@@ -172,6 +167,13 @@ def filing_send(*, actor: Actor, filing: Filing) -> Submission:
         read_timeout=settings.VOLC_READ_TIMEOUT,
         max_response_bytes=settings.VOLC_RESPONSE_MAX_BYTES,
     )
+
+
+def filing_send(*, actor: Actor, filing: Filing) -> Submission:
+    """Send an approved filing to Volcengine once; returns the recorded Submission."""
+    require_perm(actor, "filings.send_filing")
+    prepared = _start_sending(actor, filing.pk)
+    result = transmit(prepared)
     return submission_record(
         actor=actor, filing=prepared.filing, result=result, content_hash=prepared.content_hash
     )
