@@ -167,7 +167,8 @@ class Document(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.original_name}"
+        # No file name: an ID card's name is personal data shown only to some users.
+        return f"{self.get_kind_display()} · {str(self.uuid)[:8]}"
 
     @property
     def is_sensitive(self) -> bool:
@@ -298,6 +299,25 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class DocumentAccessManager(models.Manager["DocumentAccess"]):
+    def get_queryset(self) -> "models.QuerySet[DocumentAccess]":
+        return AuditEventQuerySet(self.model, using=self._db).filter(kind__in=DocumentAccess.KINDS)  # type: ignore[arg-type]
+
+
+class DocumentAccess(AuditEvent):
+    """The audit events that record who saw an ID image or fetched a document URL."""
+
+    KINDS: ClassVar[tuple[str, ...]] = ("document.viewed", "document.fetched")
+
+    objects = DocumentAccessManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = _("document access")
+        verbose_name_plural = _("document accesses")
+        ordering = ["-seq"]
 
 
 class SandboxConfig(models.Model):
