@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 
 from filings import audit
 from filings.audit import ChainReport, verify_chain
+from filings.personal_data import hidden_kinds
+from filings.redaction import redact_event_data
 from filings.selectors import (
     AUDIT_EXPORT_FIELDS,
     SUBMISSION_EXPORT_FIELDS,
@@ -76,6 +78,16 @@ def _meta(what: str, report: ChainReport) -> dict[str, Any]:
 
 
 WRITERS = {"csv": csv_lines, "jsonl": jsonl_lines}
+# Audit-shaped exports: the whole trail, and the trail's record of who saw which document.
+EVENT_EXPORTS = ("audit", "access")
+DATA_COLUMN = AUDIT_EXPORT_FIELDS.index("data")
+
+
+def _redacted(rows: Iterator[tuple[Any, ...]], hidden: frozenset[str]) -> Iterator[tuple[Any, ...]]:
+    """Rows with the ID documents' file names hidden from a user who may not see them."""
+    for row in rows:
+        data = redact_event_data(row[DATA_COLUMN], hidden_kinds=hidden)
+        yield (*row[:DATA_COLUMN], data, *row[DATA_COLUMN + 1 :])
 
 
 def history_export(
@@ -87,7 +99,7 @@ def history_export(
     holding an earlier export can prove that later history kept its tail.
     """
     require_perm(actor, "filings.export_history")
-    if what not in ("submissions", "audit") or fmt not in WRITERS:
+    if what not in ("submissions", *EVENT_EXPORTS) or fmt not in WRITERS:
         raise ValueError(f"unknown export {what}.{fmt}")
     with transaction.atomic():
         event = audit.record(
@@ -98,7 +110,10 @@ def history_export(
         )
     report = verify_chain()
     meta = _meta(what, report)
-    if what == "audit":
+    if what in EVENT_EXPORTS:
         rows = audit_rows(queryset.filter(seq__lte=event.seq))
+        hidden = hidden_kinds(actor)
+        if hidden:
+            rows = _redacted(rows, hidden)
         return WRITERS[fmt](AUDIT_EXPORT_FIELDS, meta, rows)
     return WRITERS[fmt](SUBMISSION_EXPORT_FIELDS, meta, submission_rows(queryset))

@@ -85,7 +85,7 @@ def sending_checks(filing: Filing, documents: dict[str, Document] | None = None)
     )
     try:
         for document in documents.values():
-            fetch_url(document.storage_key)
+            fetch_url(document)
         checks.append(Check("urls", True, _("Document URLs: can be produced")))
     except StorageUnavailable as exc:
         checks.append(

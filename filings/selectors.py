@@ -5,11 +5,16 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from filings.audit import EVENT_FIELDS
-from filings.models import AuditEvent, Filing, Submission
+from filings.models import AuditEvent, DocumentAccess, Filing, Submission
 
 
 def filing_timeline(filing: Filing) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(filing_id=filing.pk).order_by("seq")
+    """The filing's changes; who looked at its documents is listed with the access records."""
+    return (
+        AuditEvent.objects.filter(filing_id=filing.pk)
+        .exclude(kind__in=DocumentAccess.KINDS)
+        .order_by("seq")
+    )
 
 
 def submissions_for_history() -> QuerySet[Submission]:

@@ -5,6 +5,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -15,6 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from filings.errors import STORAGE_UNAVAILABLE, StorageUnavailable
+
+if TYPE_CHECKING:
+    from filings.models import Document
 
 logger = logging.getLogger(__name__)
 
@@ -85,24 +89,34 @@ def uses_filesystem() -> bool:
     return isinstance(default_storage, FileSystemStorage)
 
 
-def fetch_url(key: str) -> str:
-    """A URL Volcengine can fetch: presigned/public S3, or a signed, expiring portal URL."""
+def fetch_url(document: "Document") -> str:
+    """A URL Volcengine can fetch: presigned S3, or a signed, expiring portal URL.
+
+    The portal URL's token names the document, not its storage key; the view serves it only
+    while the document is current and its filing is being sent or was sent.
+    """
     try:
         if not uses_filesystem():
-            return str(default_storage.url(key))
+            return str(default_storage.url(document.storage_key))
     except STORAGE_ERRORS as exc:
         raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
-    token = signing.dumps(key, salt=PUBLIC_URL_SALT)
-    filename = key.rsplit("/", 1)[-1]
-    return settings.PORTAL_PUBLIC_BASE_URL + reverse("document-fetch", args=[token, filename])
+    token = signing.dumps(str(document.uuid), salt=PUBLIC_URL_SALT)
+    path = reverse("document-fetch", args=[token, fetch_filename(document)])
+    return settings.PORTAL_PUBLIC_BASE_URL + path
 
 
-def key_from_fetch_token(token: str) -> str:
-    """The key a fetch token was made for; raises signing.BadSignature when forged or expired."""
-    key = signing.loads(token, salt=PUBLIC_URL_SALT, max_age=settings.AWS_QUERYSTRING_EXPIRE)
-    if not isinstance(key, str):
-        raise signing.BadSignature("token does not name an object")
-    return key
+def fetch_filename(document: "Document") -> str:
+    """The last part of a document's fetch URL: its kind and the extension of its content."""
+    return f"{document.kind}.{document.api_filename.rsplit('.', 1)[-1]}"
+
+
+def document_uuid_from_fetch_token(token: str) -> uuid.UUID:
+    """The document a fetch token was made for; signing.BadSignature when forged or expired."""
+    value = signing.loads(token, salt=PUBLIC_URL_SALT, max_age=settings.AWS_QUERYSTRING_EXPIRE)
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise signing.BadSignature("token does not name a document") from None
 
 
 def _walk(prefix: str) -> Iterator[str]:

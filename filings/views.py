@@ -2,73 +2,115 @@
 
 import uuid
 
+from axes.helpers import get_client_ip_address
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.http.response import HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from filings.errors import StorageUnavailable
-from filings.imaging import thumbnail_jpeg
+from filings.imaging import ImagingError, thumbnail_jpeg
 from filings.models import Document
-from filings.storage import STORAGE_ERRORS, key_from_fetch_token, read_object, uses_filesystem
+from filings.personal_data import may_see_sensitive
+from filings.services.access import document_fetched, document_viewed
+from filings.storage import (
+    STORAGE_ERRORS,
+    document_uuid_from_fetch_token,
+    fetch_filename,
+    read_object,
+    uses_filesystem,
+)
+from filings.workflow import DOCUMENTS_FETCHABLE_STATES
 
-CONTENT_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
+PRIVATE_CACHE = "private, max-age=300"
+NO_STORE = "no-store"
 
 
-def _image_response(data: bytes, content_type: str) -> HttpResponse:
+def _image_response(data: bytes, content_type: str, *, sensitive: bool) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=300"
+    response["Cache-Control"] = NO_STORE if sensitive else PRIVATE_CACHE
     response["Content-Disposition"] = "inline"
     return response
+
+
+def _stored_bytes(document: Document) -> bytes | HttpResponse:
+    """The document's bytes, or the answer to give when they cannot be read."""
+    if not document.storage_key:
+        raise Http404
+    try:
+        return read_object(document.storage_key)
+    except FileNotFoundError:
+        raise Http404 from None
+    except StorageUnavailable as exc:
+        return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
 
 
 @require_GET
 @login_required
 def document_image(request: HttpRequest, document_uuid: uuid.UUID) -> HttpResponse:
-    """A stored image (or its thumbnail) for a user allowed to see it; ID cards need a perm."""
-    document = get_object_or_404(Document, uuid=document_uuid)
+    """A stored image (or its thumbnail) for a user allowed to see it.
+
+    ID images need a permission, and every display of one is recorded.
+    """
+    document = get_object_or_404(Document.objects.select_related("filing"), uuid=document_uuid)
     if not request.user.has_perm("filings.view_document"):
         raise Http404
-    if document.is_sensitive and not request.user.has_perm("filings.view_sensitive_document"):
+    if document.is_sensitive and not may_see_sensitive(request.user):
         raise Http404
-    try:
-        data = read_object(document.storage_key)
-    except FileNotFoundError:
-        raise Http404 from None
-    except StorageUnavailable as exc:
-        return HttpResponse(exc.message, status=503, content_type="text/plain; charset=utf-8")
-    if request.GET.get("thumb"):
-        return _image_response(thumbnail_jpeg(data), "image/jpeg")
-    return _image_response(data, document.content_type)
+    data = _stored_bytes(document)
+    if isinstance(data, HttpResponse):
+        return data
+    thumbnail = bool(request.GET.get("thumb"))
+    content_type = document.content_type
+    if thumbnail:
+        try:
+            data = thumbnail_jpeg(data)
+        except ImagingError:
+            raise Http404 from None
+        content_type = "image/jpeg"
+    if document.is_sensitive:
+        document_viewed(actor=request.user, document=document, thumbnail=thumbnail)
+    return _image_response(data, content_type, sensitive=document.is_sensitive)
 
 
 @require_GET
-def document_fetch(request: HttpRequest, token: str, filename: str) -> HttpResponseBase:
-    """The expiring, signed URL Volcengine fetches when documents live on the filesystem."""
+def document_fetch(request: HttpRequest, token: str, filename: str) -> HttpResponse:
+    """The expiring, signed URL Volcengine fetches when documents live on the filesystem.
+
+    It serves only a current document of a filing that is being sent or was sent; every
+    fetch is recorded with the caller's address.
+    """
     if not uses_filesystem():
         raise Http404
     try:
-        key = key_from_fetch_token(token)
+        document_uuid = document_uuid_from_fetch_token(token)
     except signing.BadSignature:
         raise Http404 from None
-    if key.rsplit("/", 1)[-1] != filename:
-        raise Http404
-    extension = filename.rsplit(".", 1)[-1].lower()
-    try:
-        handle = default_storage.open(key, "rb")
-    except (FileNotFoundError, *STORAGE_ERRORS):
-        raise Http404 from None
-    response = FileResponse(
-        handle, content_type=CONTENT_TYPES.get(extension, "application/octet-stream")
+    document = (
+        Document.objects.select_related("filing")
+        .filter(uuid=document_uuid, superseded_at__isnull=True)
+        .first()
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    if (
+        document is None
+        or document.filing.status not in DOCUMENTS_FETCHABLE_STATES
+        or filename != fetch_filename(document)
+    ):
+        raise Http404
+    data = _stored_bytes(document)
+    if isinstance(data, HttpResponse):
+        return data
+    document_fetched(
+        document=document,
+        remote_addr=get_client_ip_address(request) or "",
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    return _image_response(data, document.content_type, sensitive=True)
 
 
 @never_cache

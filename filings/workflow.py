@@ -58,6 +58,9 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 _BY_KEY: dict[tuple[Action, State], Transition] = {(t.action, t.source): t for t in TRANSITIONS}
 
+# Volcengine may fetch a filing's document URLs only while it is being sent or after it was sent.
+DOCUMENTS_FETCHABLE_STATES = frozenset({State.SENDING, State.SUBMITTED, State.UNKNOWN})
+
 # Content can be edited only in a draft; an approved filing may be edited, which voids approval.
 EDITABLE_STATES = frozenset({State.DRAFT, State.APPROVED})
 

@@ -2,6 +2,8 @@
 
 import contextlib
 import json
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin
@@ -17,7 +19,9 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.admin.base import ReadOnlyAdmin
 from filings.exports import history_export
-from filings.models import AuditEvent, Submission
+from filings.models import AuditEvent, Document, Submission
+from filings.personal_data import hidden_kinds
+from filings.redaction import redact_event_data, redact_request_body
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
@@ -26,6 +30,33 @@ def _pre(text: str) -> str:
     with contextlib.suppress(ValueError):
         text = json.dumps(json.loads(text), ensure_ascii=False, indent=2)
     return format_html('<pre class="raw">{}</pre>', text)
+
+
+# The kinds hidden from the user whose page is being rendered; display methods only get the
+# object, and one admin instance serves every request. Unset means hide all sensitive kinds.
+_hidden_kinds: ContextVar[frozenset[str]] = ContextVar(
+    "hidden_kinds", default=Document.SENSITIVE_KINDS
+)
+
+
+@contextlib.contextmanager
+def _viewer(request: HttpRequest) -> Iterator[None]:
+    token = _hidden_kinds.set(hidden_kinds(request.user))
+    try:
+        yield
+    finally:
+        _hidden_kinds.reset(token)
+
+
+class ViewerAwareMixin:
+    """Renders the change page knowing what the viewing user may not see."""
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        with _viewer(request):
+            response = super().changeform_view(request, *args, **kwargs)  # type: ignore[misc]
+            if hasattr(response, "render"):
+                response.render()
+            return response
 
 
 class ExportMixin:
@@ -63,7 +94,7 @@ class ExportMixin:
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ExportMixin, ReadOnlyAdmin):
+class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     export_what = "submissions"
     list_display = [
         "started_at",
@@ -126,9 +157,9 @@ class SubmissionAdmin(ExportMixin, ReadOnlyAdmin):
         message = obj.error_message or obj.result_message or obj.transport_error
         return Truncator(f"{code} {message}".strip()).chars(80)
 
-    @admin.display(description=_("request body sent"))
+    @admin.display(description=_("request body sent (document URLs removed)"))
     def body_sent(self, obj: Submission) -> str:
-        return _pre(obj.request_body)
+        return _pre(redact_request_body(obj.request_body, hidden_kinds=_hidden_kinds.get()))
 
     @admin.display(description=_("headers sent (signature redacted)"))
     def headers_sent(self, obj: Submission) -> str:
@@ -140,7 +171,7 @@ class SubmissionAdmin(ExportMixin, ReadOnlyAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ExportMixin, ReadOnlyAdmin):
+class AuditEventAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     export_what = "audit"
     list_display = [
         "seq",
@@ -172,4 +203,5 @@ class AuditEventAdmin(ExportMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("data"))
     def event_data(self, obj: AuditEvent) -> str:
-        return _pre(json.dumps(obj.data))
+        data = redact_event_data(obj.data, hidden_kinds=_hidden_kinds.get())
+        return _pre(json.dumps(data, ensure_ascii=False))

@@ -63,7 +63,7 @@ def prepare_send(filing: Filing) -> PreparedSend:
     if digest != filing.approved_hash:
         raise errors.FilingsError(str(errors.CONTENT_CHANGED))
     documents = {
-        kind: (fetch_url(document.storage_key), document.api_filename)
+        kind: (fetch_url(document), document.api_filename)
         for kind, document in present.items()
     }
     payload = client.company_auth_payload(

@@ -147,7 +147,7 @@ def test_fetch_url_is_a_presigned_url_that_serves_the_same_bytes(
         actor=preparer, filing=draft, kind=LICENCE, upload=Upload("licence.png", data)
     )
 
-    url = fetch_url(document.storage_key)
+    url = fetch_url(document)
 
     assert url.startswith(f"{s3_server}/{bucket_of(settings)}/")  # path-style, on the S3 endpoint
     assert urlsplit(url).path.endswith(document.storage_key)
@@ -171,7 +171,7 @@ def test_fetch_url_follows_the_configured_lifetime(
     document = document_upload(
         actor=preparer, filing=draft, kind=LICENCE, upload=Upload("a.jpg", imagecorpus.jpeg_bytes())
     )
-    assert presign_lifetime(fetch_url(document.storage_key)) == pytest.approx(3600, abs=5)
+    assert presign_lifetime(fetch_url(document)) == pytest.approx(3600, abs=5)
 
 
 def test_same_bytes_twice_get_different_keys_and_both_objects_stay(
@@ -339,7 +339,7 @@ def test_fetch_url_with_storage_down_still_signs_locally(
     s3_storage: Any, storage_down: None, draft: Filing
 ) -> None:
     """Presigning needs no network: a URL can be made even while the store is unreachable."""
-    url = fetch_url(document_key(draft.uuid, LICENCE, "jpg"))
+    url = fetch_url(Document(storage_key=document_key(draft.uuid, LICENCE, "jpg")))
     assert presign_lifetime(url) == pytest.approx(600, abs=5)
 
 

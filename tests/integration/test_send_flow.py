@@ -25,7 +25,7 @@ from filings import errors
 from filings.content import current_documents
 from filings.models import AuditEvent, Filing, SandboxConfig, SandboxRequest, Submission
 from filings.services import review, sending
-from filings.storage import key_from_fetch_token
+from filings.storage import document_uuid_from_fetch_token
 from filings.volc.config import SENDING_DISABLED
 from tests.api_page import API_FIELD_ORDER, PIC_URL_FIELDS
 from tests.builders import approved_filing, complete_filing
@@ -179,7 +179,7 @@ def test_the_confirmation_page_shows_everything_and_sends_nothing(
         url = body[field]
         assert url.startswith(f"{live_server.url}/d/")
         token = url.removeprefix(f"{live_server.url}/d/").split("/")[0]
-        assert key_from_fetch_token(token) == documents[kind].storage_key
+        assert document_uuid_from_fetch_token(token) == documents[kind].uuid
         assert html.escape(url) in content
     # Never the secret, and nothing sent or recorded.
     assert SECRET not in content
@@ -228,7 +228,9 @@ def test_confirming_sends_once_and_the_change_page_shows_the_outcome(
     for field in PIC_URL_FIELDS:
         token_sent = sent.pop(field).split("/d/")[1].split("/")[0]
         token_shown = page.pop(field).split("/d/")[1].split("/")[0]
-        assert key_from_fetch_token(token_sent) == key_from_fetch_token(token_shown)
+        assert document_uuid_from_fetch_token(token_sent) == document_uuid_from_fetch_token(
+            token_shown
+        )
     assert sent == page
     # The change page tells the outcome and the RequestId.
     content = response.content.decode()

@@ -1,0 +1,43 @@
+"""Who saw which ID image, and who fetched which document URL: read-only, filterable, exported."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from filings.admin.base import ReadOnlyAdmin
+from filings.admin.history import ExportMixin
+from filings.models import DocumentAccess
+
+
+@admin.register(DocumentAccess)
+class DocumentAccessAdmin(ExportMixin, ReadOnlyAdmin):
+    export_what = "access"
+    list_display = ["seq", "created_at", "kind", "who", "document_kind", "filing_id", "thumbnail"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["actor_username", "target_id", "=filing_id"]
+    change_list_template = "admin/filings/export_change_list.html"
+    fields = ["seq", "created_at", "kind", "who", "document_kind", "filing_id", "data", "hash"]
+    readonly_fields = fields  # type: ignore[assignment]
+    show_full_result_count = False
+
+    # The events belong to the audit trail: whoever may read it may read these.
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm("filings.view_auditevent")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    @admin.display(description=_("who"), ordering="actor_username")
+    def who(self, obj: DocumentAccess) -> str:
+        if obj.actor_username:
+            return obj.actor_username
+        data = obj.data or {}
+        return f"{data.get('remote_addr', '?')} · {data.get('user_agent', '')}".strip(" ·")
+
+    @admin.display(description=_("document"))
+    def document_kind(self, obj: DocumentAccess) -> str:
+        return str((obj.data or {}).get("kind", ""))
+
+    @admin.display(description=_("thumbnail"), boolean=True)
+    def thumbnail(self, obj: DocumentAccess) -> bool | None:
+        return (obj.data or {}).get("thumbnail")
