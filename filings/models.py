@@ -303,7 +303,8 @@ class AuditEvent(models.Model):
 
 class DocumentAccessManager(models.Manager["DocumentAccess"]):
     def get_queryset(self) -> "models.QuerySet[DocumentAccess]":
-        return AuditEventQuerySet(self.model, using=self._db).filter(kind__in=DocumentAccess.KINDS)  # type: ignore[arg-type]
+        events = AuditEventQuerySet(self.model, using=self._db)
+        return events.filter(kind__in=DocumentAccess.KINDS)  # type: ignore[return-value]
 
 
 class DocumentAccess(AuditEvent):
@@ -311,58 +312,13 @@ class DocumentAccess(AuditEvent):
 
     KINDS: ClassVar[tuple[str, ...]] = ("document.viewed", "document.fetched")
 
-    objects = DocumentAccessManager()
+    objects = DocumentAccessManager()  # type: ignore[assignment,misc]
 
     class Meta:
         proxy = True
         verbose_name = _("document access")
         verbose_name_plural = _("document accesses")
         ordering = ["-seq"]
-
-
-class SandboxConfig(models.Model):
-    """How the built-in sandbox endpoint answers (one row), so outcomes can be rehearsed."""
-
-    class Mode(models.TextChoices):
-        NORMAL = "normal", _("Verify and accept")
-        RESULT_FAILURE = "result_failure", _("HTTP 200 with a business failure Result.code")
-        SIGNATURE_ERROR = "signature_error", _("SignatureDoesNotMatch (401)")
-        INVALID_TIMESTAMP = "invalid_timestamp", _("InvalidTimestamp (400)")
-        MISSING_PARAMETER = "missing_parameter", _("MissingParameter (400)")
-        INVALID_ACCESS_KEY = "invalid_access_key", _("InvalidAccessKey (401)")
-        THROTTLED = "throttled", _("FlowLimitExceeded (429)")
-        INTERNAL_ERROR = "internal_error", _("InternalError (500)")
-        GATEWAY_TIMEOUT = "gateway_timeout", _("InternalServiceTimeout (504)")
-        HTML_ERROR = "html_error", _("An HTML error page (502)")
-        INVALID_JSON = "invalid_json", _("HTTP 200 with a body that is not JSON")
-        STALL = "stall", _("Stall past the client's read timeout")
-
-    mode = models.CharField(_("mode"), max_length=32, choices=Mode.choices, default=Mode.NORMAL)
-    stall_seconds = models.FloatField(_("stall seconds"), default=35.0)
-
-    class Meta:
-        verbose_name = _("sandbox setting")
-        verbose_name_plural = _("sandbox settings")
-
-    def __str__(self) -> str:
-        return str(self.get_mode_display())
-
-
-class SandboxRequest(models.Model):
-    """One request the sandbox received: what tests count to prove "sent exactly once"."""
-
-    received_at = models.DateTimeField(auto_now_add=True)
-    action = models.CharField(max_length=64, blank=True)
-    body_sha256 = models.CharField(max_length=64)
-    company_credit_code = models.CharField(max_length=32, blank=True)
-    http_status = models.PositiveSmallIntegerField()
-    answer_code = models.CharField(max_length=64, blank=True)
-
-    class Meta:
-        ordering = ["-received_at"]
-
-    def __str__(self) -> str:
-        return f"{self.received_at:%H:%M:%S} {self.http_status} {self.answer_code}"
 
 
 class AuditChainHead(models.Model):

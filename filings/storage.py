@@ -127,6 +127,16 @@ def _walk(prefix: str) -> Iterator[str]:
         yield from _walk(f"{prefix}/{directory}")
 
 
+def stored_document_keys() -> Iterator[str]:
+    """Every stored document object's key (none when nothing was stored yet)."""
+    try:
+        yield from _walk(DOCUMENT_PREFIX)
+    except FileNotFoundError:  # a filesystem folder that does not exist yet
+        return
+    except STORAGE_ERRORS as exc:
+        raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
+
+
 def orphaned_keys(*, older_than: timedelta) -> list[str]:
     """Stored document objects that no Document row refers to and that are older than given."""
     from filings.models import Document  # storage is below models; only this reads rows
@@ -134,10 +144,8 @@ def orphaned_keys(*, older_than: timedelta) -> list[str]:
     cutoff = timezone.now() - older_than
     try:
         candidates = [
-            key for key in _walk(DOCUMENT_PREFIX) if default_storage.get_modified_time(key) < cutoff
+            key for key in stored_document_keys() if default_storage.get_modified_time(key) < cutoff
         ]
-    except FileNotFoundError:  # nothing stored yet (a filesystem folder that does not exist)
-        return []
     except STORAGE_ERRORS as exc:
         raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
     known = set(
