@@ -6,16 +6,16 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# make run: embedded defaults (SQLite, filesystem storage) and the built-in sandbox endpoint.
-# These keys are the sandbox's own demo keys, not Volcengine credentials.
-DEMO_ENV := VOLC_SANDBOX_ENABLED=true \
+# make run: development mode (DEBUG=true: development keys, SQLite, filesystem storage) and the
+# built-in sandbox endpoint. These keys are the sandbox's own demo keys, not Volcengine credentials.
+DEMO_ENV := DEBUG=true \
+	VOLC_SANDBOX_ENABLED=true \
 	VOLC_ACCESSKEY=AKLTsandboxdemo0001 \
 	VOLC_SECRETKEY=sandbox-demo-secret-not-real \
 	VOLC_VMS_ENDPOINT=http://$(HOST):$(PORT)/sandbox/vms/ \
-	PORTAL_PUBLIC_BASE_URL=http://$(HOST):$(PORT) \
-	AUDIT_CHAIN_KEY=demo-audit-chain-key-development-only
+	PORTAL_PUBLIC_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test install lint bench serve clean
+.PHONY: run test test-fast install lint bench serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,8 +31,13 @@ run: $(STAMP)
 	@echo "Portal: http://$(HOST):$(PORT)/  (demo users and passwords: README.md)"
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite runs on portal.test_settings (pyproject.toml): DEBUG and the sandbox on, stated there.
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Without the browser and PostgreSQL tests.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not e2e and not postgres"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -90,7 +90,7 @@ def users() -> dict[str, Any]:
 
 
 def _send(reviewer: Any, filing: Any, mode: str) -> None:
-    from filings.models import SandboxConfig
+    from filings.sandbox.models import SandboxConfig
     from filings.services import sending
 
     SandboxConfig.objects.update_or_create(pk=1, defaults={"mode": mode, "stall_seconds": 0})

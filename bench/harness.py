@@ -82,6 +82,7 @@ def setup_django(var_dir: Path, *, env: dict[str, str] | None = None) -> Path:
         {
             "DJANGO_SETTINGS_MODULE": "portal.settings",
             "PORTAL_VAR_DIR": str(var_dir),
+            "DEBUG": "true",  # the sandbox is development-only
             "VOLC_SANDBOX_ENABLED": "true",
             "VOLC_SANDBOX_ACCESSKEY": SANDBOX_AK,
             "VOLC_SANDBOX_SECRETKEY": SANDBOX_SK,

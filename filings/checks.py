@@ -13,18 +13,3 @@ def volcengine_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Ch
         Warning(problem, hint=SENDING_DISABLED, id=f"filings.W{index:03d}")
         for index, problem in enumerate(credentials_problems(), start=1)
     ]
-
-
-@register(deploy=True)
-def sandbox_off_in_production_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    from django.conf import settings
-
-    if settings.VOLC_SANDBOX_ENABLED and not settings.DEBUG:
-        return [
-            Warning(
-                "The built-in sandbox endpoint is enabled with DEBUG off.",
-                hint="Unset VOLC_SANDBOX_ENABLED in production.",
-                id="filings.W100",
-            )
-        ]
-    return []

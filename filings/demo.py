@@ -1,7 +1,8 @@
-"""Demo data for `make run`: users, companies and one filing in (almost) every state.
+"""Demo data for `make run` (development only): users, companies and a filing in each state.
 
 Everything is made through the services, so the demo's audit trail is real. Outcomes of sends
-come from really sending to the built-in sandbox, served on a loopback port for the duration.
+come from really sending to the built-in sandbox, served on a loopback port for the duration;
+without the sandbox app (DEBUG and VOLC_SANDBOX_ENABLED on) the sent filings are left out.
 """
 
 import io
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
@@ -17,7 +19,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.test.utils import override_settings
 from PIL import Image, ImageDraw
 
-from filings.models import Company, Document, Filing, SandboxConfig
+from filings.models import Company, Document, Filing
 from filings.services import editing, review, sending
 from filings.services.documents import Upload, document_upload, document_upload_sides
 
@@ -155,6 +157,20 @@ def _seed() -> list[str]:
     review.filing_submit(actor=preparer, filing=ready)
     review.filing_approve(actor=reviewer, filing=ready)
 
+    made.append(
+        f"filings: #{draft.pk} DRAFT, #{in_review.pk} IN_REVIEW, #{ready.pk} APPROVED (send it)"
+    )
+    if apps.is_installed("filings.sandbox"):
+        made.append(_send_to_the_sandbox(preparer, reviewer2, first, second))
+    else:
+        made.append("no sent filings: the sandbox needs DEBUG=true and VOLC_SANDBOX_ENABLED=true")
+    return made
+
+
+def _send_to_the_sandbox(preparer: User, reviewer: User, first: Company, second: Company) -> str:
+    """One filing sent in each of three sandbox modes; returns what became of them."""
+    from filings.sandbox.models import SandboxConfig  # development only: never at import time
+
     outcomes = {}
     with (
         sandbox_server() as endpoint,
@@ -165,16 +181,12 @@ def _seed() -> list[str]:
         for mode, company in (("normal", second), ("result_failure", first), ("stall", second)):
             filing = complete_filing(preparer, company, mode)
             review.filing_submit(actor=preparer, filing=filing)
-            review.filing_approve(actor=reviewer2, filing=filing)
+            review.filing_approve(actor=reviewer, filing=filing)
             SandboxConfig.objects.update_or_create(
                 pk=1, defaults={"mode": mode, "stall_seconds": 2}
             )
-            sending.filing_send(actor=reviewer2, filing=filing)
+            sending.filing_send(actor=reviewer, filing=filing)
             filing.refresh_from_db()
             outcomes[mode] = filing.status
     SandboxConfig.objects.update_or_create(pk=1, defaults={"mode": "normal", "stall_seconds": 35.0})
-    made.append(
-        f"filings: #{draft.pk} DRAFT, #{in_review.pk} IN_REVIEW, #{ready.pk} APPROVED (send it), "
-        + ", ".join(f"{mode}→{status}" for mode, status in outcomes.items())
-    )
-    return made
+    return "sent: " + ", ".join(f"{mode}→{status}" for mode, status in outcomes.items())

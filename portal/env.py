@@ -55,3 +55,21 @@ def env_choice(name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
     return value
+
+
+MIN_SECRET_BYTES = 32
+
+
+def production_secret_problem(name: str, value: str, development_value: str) -> str:
+    """Why `value` cannot be the secret `name` with DEBUG off ("" if it can); never quotes it."""
+    if not value:
+        return f"{name} must be set when DEBUG is off."
+    if value == development_value:
+        return f"{name} is the development key: set a secret of your own when DEBUG is off."
+    size = len(value.encode("utf-8"))
+    if size < MIN_SECRET_BYTES:
+        return (
+            f"{name} must be at least {MIN_SECRET_BYTES} bytes long when DEBUG is off "
+            f"(it has {size})."
+        )
+    return ""

@@ -1,4 +1,9 @@
-"""Settings: every value comes from the environment, with a development default (DESIGN.md)."""
+"""Settings: every value comes from the environment.
+
+Production is the default: with DEBUG unset or off, start-up refuses missing, development or short
+keys, and the development-only sandbox cannot be enabled. portal/test_settings.py states the
+development environment explicitly for the test suite.
+"""
 
 from pathlib import Path
 from typing import Any
@@ -9,7 +14,15 @@ from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from portal.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    production_secret_problem,
+)
 
 # Lets ModelAdmin[...] / ModelForm[...] be subscripted at run time, as the type stubs expect.
 django_stubs_ext.monkeypatch()
@@ -17,12 +30,23 @@ django_stubs_ext.monkeypatch()
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR") or BASE_DIR / "var")
 
-DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105  # nosec B105
+DEBUG = env_bool("DEBUG", False)
+# Development values: used only while DEBUG is on, refused when it is off.
+_DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105  # nosec B105
+_DEVELOPMENT_AUDIT_CHAIN_KEY = "demo-audit-chain-key-development-only"
+
+
+def _secret(name: str, development_value: str) -> str:
+    value = env_str(name)
+    if DEBUG:
+        return value or development_value
+    problem = production_secret_problem(name, value, development_value)
+    if problem:
+        raise ImproperlyConfigured(problem)
+    return value
+
+
+SECRET_KEY = _secret("SECRET_KEY", _DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -38,6 +62,14 @@ INSTALLED_APPS = [
     "axes",
     "filings.apps.FilingsConfig",
 ]
+# The built-in sandbox (a stand-in Volcengine endpoint) exists only in development.
+VOLC_SANDBOX_ENABLED = env_bool("VOLC_SANDBOX_ENABLED", False)
+if VOLC_SANDBOX_ENABLED and not DEBUG:
+    raise ImproperlyConfigured(
+        "VOLC_SANDBOX_ENABLED=true needs DEBUG=true: the built-in sandbox is development-only."
+    )
+if VOLC_SANDBOX_ENABLED:
+    INSTALLED_APPS.append("filings.sandbox")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -105,6 +137,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 LOGIN_URL = "admin:login"
+# Where a login lands when it has no next= (or one that is refused as off-site).
+LOGIN_REDIRECT_URL = "admin:index"
 # Login throttling (django-axes, state in the database, so it holds across app servers).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -114,13 +148,33 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_float("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0)
+# The client's address: REMOTE_ADDR, unless the portal runs behind trusted reverse proxies that
+# each append the address they saw to X-Forwarded-For; then the client is the entry the outermost
+# one appended. python-ipware counts only the proxies listed after the client in that header
+# (the nearest proxy is REMOTE_ADDR), hence the - 1; not strict, so a client's own forged
+# entries in front are skipped rather than voiding the header.
+PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0)
+if PORTAL_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("PORTAL_TRUSTED_PROXY_COUNT must be 0 or more.")
+if PORTAL_TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT: int | None = PORTAL_TRUSTED_PROXY_COUNT - 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...] = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_PROXY_COUNT = None
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+IPWARE_STRICT = False
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Object storage -------------------------------------------------------------------------
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
-AWS_QUERYSTRING_AUTH = env_bool("AWS_QUERYSTRING_AUTH", True)
+AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL")
+# Documents are private objects reached through presigned URLs, always: no public-read mode.
+if not env_bool("AWS_QUERYSTRING_AUTH", True):
+    raise ImproperlyConfigured(
+        "AWS_QUERYSTRING_AUTH=false (public-read objects with URLs that never expire) is not "
+        "supported: documents are private with presigned URLs. Unset AWS_QUERYSTRING_AUTH."
+    )
 AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 24 * 3600)
 ADDRESSING_STYLES = ("auto", "path", "virtual")
 CHECKSUM_MODES = ("when_supported", "when_required")
@@ -147,13 +201,13 @@ if AWS_STORAGE_BUCKET_NAME:
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
             "region_name": env_str("AWS_S3_REGION_NAME") or None,
             "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
             "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
-            "querystring_auth": AWS_QUERYSTRING_AUTH,
+            "querystring_auth": True,
             "querystring_expire": AWS_QUERYSTRING_EXPIRE,
-            "default_acl": None if AWS_QUERYSTRING_AUTH else "public-read",
+            "default_acl": None,
             "file_overwrite": False,
             "client_config": _s3_client_config,
         },
@@ -188,18 +242,13 @@ VOLC_CONNECT_TIMEOUT = env_float("VOLC_CONNECT_TIMEOUT", 5.0)
 VOLC_READ_TIMEOUT = env_float("VOLC_READ_TIMEOUT", 30.0)
 VOLC_RESPONSE_MAX_BYTES = env_int("VOLC_RESPONSE_MAX_BYTES", 256 * 1024)
 
-# The built-in sandbox: a stand-in VMS endpoint for demos and tests (filings/volc/sandbox.py).
-VOLC_SANDBOX_ENABLED = env_bool("VOLC_SANDBOX_ENABLED", False)
+# The sandbox's keys and whether it fetches the pictures (VOLC_SANDBOX_ENABLED is above).
 VOLC_SANDBOX_ACCESSKEY = env_str("VOLC_SANDBOX_ACCESSKEY", "AKLTsandboxdemo0001")
 VOLC_SANDBOX_SECRETKEY = env_str("VOLC_SANDBOX_SECRETKEY", "sandbox-demo-secret-not-real")
 VOLC_SANDBOX_FETCH_IMAGES = env_bool("VOLC_SANDBOX_FETCH_IMAGES", False)
 
 # --- Audit trail ---------------------------------------------------------------------------
-AUDIT_CHAIN_KEY = env_str("AUDIT_CHAIN_KEY")
-if not AUDIT_CHAIN_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be set when DEBUG is off.")
-    AUDIT_CHAIN_KEY = "demo-audit-chain-key-development-only"
+AUDIT_CHAIN_KEY = _secret("AUDIT_CHAIN_KEY", _DEVELOPMENT_AUDIT_CHAIN_KEY)
 
 # --- Production hardening (DEBUG off) ----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

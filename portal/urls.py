@@ -1,11 +1,12 @@
-"""URL map: the admin (at a configurable path), documents, health, language switch, sandbox."""
+"""URL map: the admin (at a configurable path), documents, health, language switch, and in
+development the sandbox."""
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from filings import views
-from filings.volc.sandbox import sandbox_endpoint
 
 admin.site.site_header = "火山引擎双呼企业报备 · VMS filing portal"
 admin.site.site_title = "VMS filing portal"
@@ -17,6 +18,8 @@ urlpatterns = [
     path("d/<str:token>/<str:filename>", views.document_fetch, name="document-fetch"),
     path("health/", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("sandbox/vms/", sandbox_endpoint, name="volc-sandbox"),
     path("", include("filings.urls")),
 ]
+# Installed only with DEBUG and VOLC_SANDBOX_ENABLED on (portal/settings.py): never in production.
+if apps.is_installed("filings.sandbox"):
+    urlpatterns.append(path("sandbox/", include("filings.sandbox.urls")))

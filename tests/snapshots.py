@@ -6,15 +6,8 @@ from typing import Any
 
 from django.conf import settings
 
-from filings.models import (
-    AuditEvent,
-    CallScript,
-    Company,
-    Document,
-    Filing,
-    SandboxRequest,
-    Submission,
-)
+from filings.models import AuditEvent, CallScript, Company, Document, Filing, Submission
+from filings.sandbox.models import SandboxRequest
 
 
 def stored_objects() -> list[str]:

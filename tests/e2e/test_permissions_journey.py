@@ -7,7 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from filings.models import Document, Filing, SandboxRequest, Submission
+from filings.models import Document, Filing, Submission
+from filings.sandbox.models import SandboxRequest
 from filings.services import review, sending
 from tests import builders
 from tests.e2e.conftest import expect, href, screenshot

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from filings.models import AuditEvent, CallScript, Filing, SandboxRequest, Submission
+from filings.models import AuditEvent, CallScript, Filing, Submission
+from filings.sandbox.models import SandboxRequest
 from filings.services import review
 from tests import builders
 from tests.e2e.conftest import expect, href, screenshot

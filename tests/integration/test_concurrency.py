@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from filings import audit, errors
 from filings.audit import verify_chain
 from filings.content import content_hash
-from filings.models import AuditEvent, Filing, SandboxRequest, Submission
+from filings.models import AuditEvent, Filing, Submission
+from filings.sandbox.models import SandboxRequest
 from filings.services import editing, review
 from filings.services.documents import Upload, document_upload
 from filings.services.sending import filing_send

@@ -31,14 +31,8 @@ from django.utils import translation
 
 from filings import errors
 from filings.audit import verify_chain
-from filings.models import (
-    AuditEvent,
-    Document,
-    Filing,
-    SandboxConfig,
-    SandboxRequest,
-    Submission,
-)
+from filings.models import AuditEvent, Document, Filing, Submission
+from filings.sandbox.models import SandboxConfig, SandboxRequest
 from filings.services import editing, sending
 from tests import builders, imagecorpus
 from tests.conftest import free_port, skip_unless_available

@@ -826,7 +826,7 @@ HOSTILE: list[Hostile] = [
         "sandbox-settings-by-preparer",
         "preparer",
         post(
-            lambda w: reverse("admin:filings_sandboxconfig_add"),
+            lambda w: reverse("admin:sandbox_sandboxconfig_add"),
             {"mode": "normal", "stall_seconds": "1"},
         ),
         status(403),

@@ -174,7 +174,7 @@ PAGES: list[tuple[str, Callable[[World], str], tuple[int, int, int]]] = [
     ],
     (
         "sandbox settings",
-        lambda w: reverse("admin:filings_sandboxconfig_changelist"),
+        lambda w: reverse("admin:sandbox_sandboxconfig_changelist"),
         (403, 403, 403),
     ),
     (

@@ -1,6 +1,7 @@
 """The sandbox endpoint over real HTTP: signature checks, envelopes, modes, the request log."""
 
 import json
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -8,13 +9,13 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.urls import path
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from filings.models import SandboxConfig, SandboxRequest
-from filings.volc.sandbox import sandbox_endpoint
+from filings.sandbox.models import SandboxConfig, SandboxRequest
+from filings.sandbox.views import sandbox_endpoint
 from tests.unit.test_sandbox_verify import BODY, QUERY, encode, sign_headers, valid_payload
 
 AK = "AKLTintegration0001"
@@ -22,10 +23,15 @@ SK = "integration-secret-not-real"
 SANDBOX_PATH = "/sandbox/vms/"
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+BIG_PNG = PNG + b"\x00" * 4096
 
 
 def picture_view(request: HttpRequest, name: str) -> HttpResponse:
     """Stands in for object storage when the sandbox is asked to fetch the pictures."""
+    if name.startswith("moved"):
+        return HttpResponseRedirect("/pictures/businessLicensePicUrl.png")
+    if name.startswith("big"):
+        return HttpResponse(BIG_PNG, content_type="image/png")
     if name.endswith(".png"):
         return HttpResponse(PNG, content_type="image/png")
     if name.endswith(".txt"):
@@ -49,6 +55,8 @@ def sandbox(settings: Settings, live_server: LiveServer) -> str:
     settings.VOLC_SANDBOX_SECRETKEY = SK
     settings.VOLC_SANDBOX_FETCH_IMAGES = False
     settings.VOLC_REGION = "cn-beijing"
+    settings.PORTAL_PUBLIC_BASE_URL = live_server.url
+    settings.AWS_S3_ENDPOINT_URL = ""
     return live_server.url + SANDBOX_PATH
 
 
@@ -133,18 +141,18 @@ def test_only_post_is_allowed(sandbox: str) -> None:
 
     assert response.status_code == 405
     assert error_of(response)["Code"] == "MethodNotAllowed"
-    assert SandboxRequest.objects.get().http_status == 405
+    assert not SandboxRequest.objects.exists()  # nothing signed, nothing written
 
 
-def test_a_bad_signature_is_refused_and_logged(sandbox: str) -> None:
+def test_a_bad_signature_is_refused_and_writes_nothing(sandbox: str) -> None:
     response = post(sandbox, sk="not-the-secret")
 
     assert response.status_code == 401
     error = error_of(response)
     assert (error["Code"], error["CodeN"]) == ("SignatureDoesNotMatch", 100010)
     assert SK not in response.text
-    logged = SandboxRequest.objects.get()
-    assert (logged.http_status, logged.answer_code) == (401, "SignatureDoesNotMatch")
+    assert not SandboxRequest.objects.exists()
+    assert not SandboxConfig.objects.exists()
 
 
 def test_a_stale_x_date_is_invalid_timestamp(sandbox: str) -> None:
@@ -223,10 +231,19 @@ def test_result_failure_mode_is_http_200_with_a_business_failure(sandbox: str) -
     assert SandboxRequest.objects.get().answer_code == "1001"
 
 
-def test_forced_modes_do_not_look_at_the_signature(sandbox: str) -> None:
-    set_mode(SandboxConfig.Mode.INTERNAL_ERROR)
+@pytest.mark.parametrize(
+    "mode", [mode for mode in SandboxConfig.Mode if mode != SandboxConfig.Mode.NORMAL]
+)
+def test_forced_modes_verify_the_signature_first(sandbox: str, mode: str) -> None:
+    set_mode(mode, stall_seconds=5)
 
-    assert post(sandbox, sk="not-the-secret").status_code == 500
+    started = time.monotonic()
+    response = post(sandbox, sk="not-the-secret")
+
+    assert time.monotonic() - started < 4  # not stalled either
+    assert response.status_code == 401
+    assert error_of(response)["Code"] == "SignatureDoesNotMatch"
+    assert not SandboxRequest.objects.exists()
 
 
 def test_html_error_mode_is_a_502_html_page(sandbox: str) -> None:
@@ -312,3 +329,80 @@ def test_fetching_pictures_when_asked(
         error = error_of(response)
         assert error["Code"] == "InvalidParameter"
         assert next(iter(broken)) in error["Message"]
+
+
+@pytest.mark.urls(__name__)
+def test_a_picture_on_the_s3_endpoint_is_fetched(
+    sandbox: str, live_server: LiveServer, settings: Settings
+) -> None:
+    settings.VOLC_SANDBOX_FETCH_IMAGES = True
+    settings.PORTAL_PUBLIC_BASE_URL = "http://portal.invalid"
+    settings.AWS_S3_ENDPOINT_URL = live_server.url + "/"
+
+    response = post(sandbox, encode(payload_with_pictures(live_server.url)))
+
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        "http://127.0.0.1:{port}/pictures/x.png",
+        "http://localhost:{port}/pictures/x.png",
+        "https://127.0.0.1:{port}/pictures/x.png",
+        "http://{portal}@127.0.0.1:{port}/pictures/x.png",
+    ],
+)
+def test_a_picture_elsewhere_is_refused_without_connecting(
+    sandbox: str, live_server: LiveServer, settings: Settings, foreign: str
+) -> None:
+    settings.VOLC_SANDBOX_FETCH_IMAGES = True
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.3)
+        url = foreign.format(
+            port=listener.getsockname()[1], portal=urlsplit(live_server.url).netloc
+        )
+        payload = payload_with_pictures(live_server.url, {"operatorIdcardPicUrl": url})
+
+        response = post(sandbox, encode(payload))
+
+        assert response.status_code == 400, response.text
+        error = error_of(response)
+        assert error["Code"] == "InvalidParameter"
+        assert "operatorIdcardPicUrl" in error["Message"]
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody ever connected
+
+
+@pytest.mark.urls(__name__)
+def test_a_redirect_is_not_followed(
+    sandbox: str, live_server: LiveServer, settings: Settings
+) -> None:
+    settings.VOLC_SANDBOX_FETCH_IMAGES = True
+    moved = {"networkaccessCommitmentletterPicUrl": f"{live_server.url}/pictures/moved.png"}
+
+    response = post(sandbox, encode(payload_with_pictures(live_server.url, moved)))
+
+    assert response.status_code == 400, response.text
+    assert error_of(response)["Message"] == (
+        "The parameter networkaccessCommitmentletterPicUrl could not be fetched (HTTP 302)."
+    )
+
+
+@pytest.mark.urls(__name__)
+def test_a_picture_larger_than_the_upload_limit_is_refused(
+    sandbox: str, live_server: LiveServer, settings: Settings
+) -> None:
+    settings.VOLC_SANDBOX_FETCH_IMAGES = True
+    settings.PORTAL_MAX_UPLOAD_BYTES = 1024
+    big = {"businessLicensePicUrl": f"{live_server.url}/pictures/big.png"}
+
+    response = post(sandbox, encode(payload_with_pictures(live_server.url, big)))
+
+    assert response.status_code == 400, response.text
+    assert error_of(response)["Message"] == (
+        "The parameter businessLicensePicUrl is larger than 1024 bytes."
+    )

@@ -23,7 +23,8 @@ from django.urls import reverse
 
 from filings import errors
 from filings.content import current_documents
-from filings.models import AuditEvent, Filing, SandboxConfig, SandboxRequest, Submission
+from filings.models import AuditEvent, Filing, Submission
+from filings.sandbox.models import SandboxConfig, SandboxRequest
 from filings.services import review, sending
 from filings.storage import document_uuid_from_fetch_token
 from filings.volc.config import SENDING_DISABLED

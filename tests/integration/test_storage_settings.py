@@ -40,9 +40,10 @@ print(json.dumps({
 
 
 def settings_with(env: dict[str, str]) -> dict[str, Any]:
-    """Load the real settings module in a fresh interpreter with `env` (settings read it once)."""
+    """Load the real settings module in a fresh interpreter with `env` (settings read it once),
+    in development mode so that no production keys are needed."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DJANGO_"))}
-    clean.update({"DJANGO_SETTINGS_MODULE": "portal.settings", **env})
+    clean.update({"DJANGO_SETTINGS_MODULE": "portal.settings", "DEBUG": "true", **env})
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,
@@ -103,10 +104,15 @@ def test_volcengine_tos_uses_virtual_hosts_and_checksums_only_when_required() ->
     assert loaded["expire"] == 3600
 
 
-def test_public_read_mode_sets_the_acl_and_plain_urls() -> None:
-    loaded = settings_with({"AWS_STORAGE_BUCKET_NAME": "filings", "AWS_QUERYSTRING_AUTH": "false"})
-    assert loaded["querystring_auth"] is False
-    assert loaded["acl"] == "public-read"
+def test_public_read_objects_are_refused_at_start_up() -> None:
+    with pytest.raises(subprocess.CalledProcessError) as failure:
+        settings_with({"AWS_STORAGE_BUCKET_NAME": "filings", "AWS_QUERYSTRING_AUTH": "false"})
+    assert "ImproperlyConfigured: AWS_QUERYSTRING_AUTH=false" in failure.value.stderr
+
+
+def test_querystring_auth_set_to_true_keeps_the_bucket_private() -> None:
+    loaded = settings_with({"AWS_STORAGE_BUCKET_NAME": "filings", "AWS_QUERYSTRING_AUTH": "true"})
+    assert (loaded["querystring_auth"], loaded["acl"]) == (True, None)
 
 
 def test_a_misspelt_checksum_mode_stops_start_up_with_its_name() -> None:

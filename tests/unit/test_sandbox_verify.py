@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from filings.volc import sandbox_verify
-from filings.volc.sandbox_verify import (
+from filings.sandbox import verify as sandbox_verify
+from filings.sandbox.verify import (
     PIC_FILENAME_FIELDS,
     PIC_URL_FIELDS,
     Verified,

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from filings.admin.base import ReadOnlyAdmin
-from filings.models import SandboxConfig, SandboxRequest
+from filings.sandbox.models import SandboxConfig, SandboxRequest
 
 
 @admin.register(SandboxConfig)

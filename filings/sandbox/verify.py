@@ -1,4 +1,4 @@
-"""Verify a Volcengine V4-signed Click2CallCompanyAuth request (volc-signing.md §3, §6, §7.1).
+"""Verify a Volcengine V4-signed Click2CallCompanyAuth request: signature, Action/Version, body.
 
 Pure: no Django, no network. Written from the spec, separately from the client's signer, so each
 checks the other.
@@ -24,7 +24,7 @@ WINDOW_SECONDS = 900
 SCOPE_TERMINATOR = "request"
 REQUIRED_SIGNED_HEADERS = ("host", "x-date")
 
-# Click2CallCompanyAuth body fields, in the API page's order (seed doc, volc-signing.md §7.1).
+# Click2CallCompanyAuth body fields, in the order of Volcengine's API page.
 COMPANY_FIELDS = ("companyName", "companyCreditCode")
 PICTURE_KINDS = (
     "businessLicense",
@@ -61,7 +61,7 @@ SIGNATURE_MISMATCH_MESSAGE = (
 
 @dataclass(frozen=True)
 class VerifyError:
-    """A refusal, shaped like the gateway's ResponseMetadata.Error (volc-signing.md §6.2)."""
+    """A refusal, shaped like the gateway's ResponseMetadata.Error."""
 
     code: str
     code_n: int | None
@@ -93,7 +93,7 @@ class AuthorizationParts:
     signature: str
 
 
-# --- error constructors (code, CodeN, status per volc-signing.md §6.2) -----------------------
+# --- error constructors (code, CodeN and status as the gateway answers them) -----------------
 
 
 def missing_authentication_token() -> VerifyError:
@@ -157,7 +157,7 @@ def invalid_parameter(name: str, reason: str) -> VerifyError:
     return VerifyError("InvalidParameter", None, 400, f"The parameter {name} {reason}.")
 
 
-# --- canonical forms (volc-signing.md §3.3) ---------------------------------------------------
+# --- canonical forms ---------------------------------------------------------------------------
 
 
 def sha256_hex(data: bytes) -> str:
@@ -232,7 +232,7 @@ def string_to_sign(x_date: str, scope: str, canonical: str) -> str:
 
 
 def signing_key(secret_key: str, short_date: str, region: str, service: str) -> bytes:
-    """The raw secret starts the chain: no "AWS4" prefix, terminator "request" (§3.6)."""
+    """The raw secret starts the chain: no "AWS4" prefix, terminator "request"."""
     key = secret_key.encode("utf-8")
     for part in (short_date, region, service, SCOPE_TERMINATOR):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
@@ -423,7 +423,7 @@ def _check_text(body: Mapping[str, Any], name: str, label: str = "") -> VerifyEr
 
 
 def check_company_auth_body(body: bytes) -> Mapping[str, Any] | VerifyError:
-    """The Click2CallCompanyAuth body: every field present and well-formed (§7.1)."""
+    """The Click2CallCompanyAuth body: every field present and well-formed."""
     try:
         payload = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -496,9 +496,16 @@ def verify_request(
     )
     if isinstance(auth, VerifyError):
         return auth
+    return verify_content(auth, query_string=query_string, body=body, secrets=credentials.values())
+
+
+def verify_content(
+    auth: AuthorizationParts, *, query_string: str, body: bytes, secrets: Iterable[str]
+) -> VerifyResult:
+    """Action/Version, then the body, of a request whose signature `auth` already verified."""
     action = check_action(query_string)
     if isinstance(action, VerifyError):
-        return scrub_secrets(action, credentials.values())
+        return scrub_secrets(action, secrets)
     payload = check_company_auth_body(body)
     if isinstance(payload, VerifyError):
         return payload

@@ -1,7 +1,9 @@
-"""The built-in sandbox: a stand-in VMS endpoint, on only when VOLC_SANDBOX_ENABLED (DESIGN.md).
+"""The sandbox endpoint: verifies requests like Volcengine's gateway and answers with its envelopes.
 
-It verifies requests with filings.volc.sandbox_verify and answers with the real envelopes, or with
-the failure the SandboxConfig mode asks for, and records every request it receives.
+The signature is verified first, whatever the configured mode: a request whose signature does not
+verify gets the gateway's refusal and nothing is written. A verified request is answered as the
+SandboxConfig mode asks (normally: Action/Version and body checked, then accepted) and recorded
+as one SandboxRequest.
 """
 
 from __future__ import annotations
@@ -16,27 +18,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import requests
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from filings.models import SandboxConfig, SandboxRequest
-from filings.volc.sandbox_verify import (
-    PIC_URL_FIELDS,
+from filings.sandbox.models import SandboxConfig, SandboxRequest
+from filings.sandbox.pictures import check_pictures
+from filings.sandbox.verify import (
     SERVICE,
-    Verified,
+    AuthorizationParts,
     VerifyError,
     invalid_access_key,
-    invalid_parameter,
     invalid_timestamp,
     missing_parameter,
     peek_credit_code,
-    picture_kind,
     query_value,
     scrub_secrets,
     signature_does_not_match,
-    verify_request,
+    verify_content,
+    verify_signature,
 )
 
 Mode = SandboxConfig.Mode
@@ -50,7 +50,6 @@ SUCCESS_CODE = "0"
 SUCCESS_MESSAGE = "成功"
 BUSINESS_FAILURE_CODE = "1001"
 BUSINESS_FAILURE_MESSAGE = "企业报备校验未通过：营业执照信息与企业名称不一致（沙箱模拟）"
-FETCH_TIMEOUT_SECONDS = 5.0
 
 METHOD_NOT_ALLOWED = VerifyError("MethodNotAllowed", None, 405, "The HTTP method is not allowed.")
 FLOW_LIMIT_EXCEEDED = VerifyError(
@@ -152,38 +151,29 @@ def result_answer(incoming: Incoming, code: str, message: str) -> Answer:
     return _json_answer(200, envelope, code)
 
 
-def _fetch_problem(url: str) -> str | None:
-    """Why a picture URL is unusable (Volcengine must be able to fetch it), or None."""
-    try:
-        with requests.get(url, timeout=FETCH_TIMEOUT_SECONDS, stream=True) as response:
-            if response.status_code != 200:
-                return f"could not be fetched (HTTP {response.status_code})"
-            head = next(response.iter_content(16), b"")
-    except requests.RequestException as exc:
-        return f"could not be fetched ({type(exc).__name__})"
-    if picture_kind(head) is None:
-        return "is not a JPEG or PNG image"
-    return None
+def credentials() -> dict[str, str]:
+    return {settings.VOLC_SANDBOX_ACCESSKEY: settings.VOLC_SANDBOX_SECRETKEY}
 
 
-def check_pictures(verified: Verified) -> VerifyError | None:
-    for name in PIC_URL_FIELDS:
-        problem = _fetch_problem(verified.body[name].strip())
-        if problem is not None:
-            return invalid_parameter(name, problem)
-    return None
-
-
-def normal_answer(incoming: Incoming) -> Answer:
-    verified = verify_request(
+def check_signature(incoming: Incoming) -> AuthorizationParts | VerifyError:
+    return verify_signature(
         method=incoming.method,
         path=incoming.path,
         query_string=incoming.query_string,
         headers=incoming.headers,
         body=incoming.body,
-        credentials={settings.VOLC_SANDBOX_ACCESSKEY: settings.VOLC_SANDBOX_SECRETKEY},
+        credentials=credentials(),
         now=datetime.now(UTC),
         regions=SANDBOX_REGIONS | {settings.VOLC_REGION},
+    )
+
+
+def normal_answer(incoming: Incoming, auth: AuthorizationParts) -> Answer:
+    verified = verify_content(
+        auth,
+        query_string=incoming.query_string,
+        body=incoming.body,
+        secrets=credentials().values(),
     )
     if isinstance(verified, VerifyError):
         return error_answer(incoming, verified)
@@ -219,11 +209,10 @@ FORCED_ANSWERS: dict[str, Callable[[Incoming], Answer]] = {
 }
 
 
-def answer_for(incoming: Incoming, mode: str) -> Answer:
-    if incoming.method != "POST":
-        return error_answer(incoming, METHOD_NOT_ALLOWED)
+def answer_for(incoming: Incoming, auth: AuthorizationParts, mode: str) -> Answer:
+    """The answer to a POST whose signature verified, as `mode` asks."""
     forced = FORCED_ANSWERS.get(mode)
-    return forced(incoming) if forced is not None else normal_answer(incoming)
+    return forced(incoming) if forced is not None else normal_answer(incoming, auth)
 
 
 def record(incoming: Incoming, answer: Answer) -> None:
@@ -236,16 +225,25 @@ def record(incoming: Incoming, answer: Answer) -> None:
     )
 
 
+def respond(answer: Answer) -> HttpResponse:
+    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+
+
 @csrf_exempt
 def sandbox_endpoint(request: HttpRequest) -> HttpResponse:
     if not settings.VOLC_SANDBOX_ENABLED:
         raise Http404
+    incoming = Incoming.from_request(request)
+    if incoming.method != "POST":
+        return respond(error_answer(incoming, METHOD_NOT_ALLOWED))
+    auth = check_signature(incoming)
+    if isinstance(auth, VerifyError):
+        return respond(error_answer(incoming, auth))  # nothing is written for it
     config = SandboxConfig.objects.filter(pk=1).first()
     mode = config.mode if config is not None else Mode.NORMAL
-    incoming = Incoming.from_request(request)
-    answer = answer_for(incoming, mode)
-    # Logged before a stall, so a client that gave up can still see that the request arrived.
+    answer = answer_for(incoming, auth, mode)
+    # Recorded before a stall, so a client that gave up can still see that the request arrived.
     record(incoming, answer)
-    if config is not None and mode == Mode.STALL and incoming.method == "POST":
+    if config is not None and mode == Mode.STALL:
         time.sleep(config.stall_seconds)
-    return HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)
+    return respond(answer)
