@@ -223,6 +223,8 @@ STORAGES = {
     if not DEBUG
     else {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Keyring of filings.encrypted_storage (`id:base64key,…`, current first); parsed where it is used.
+PORTAL_MEDIA_KEYS = env_str("PORTAL_MEDIA_KEYS")
 # Filesystem-stored documents are fetched by Volcengine through signed, expiring URLs on this base.
 PORTAL_PUBLIC_BASE_URL = env_str("PORTAL_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_ADMIN_PATH = env_str("PORTAL_ADMIN_PATH", "admin/").strip("/") + "/"

@@ -29,6 +29,7 @@ DEVELOPMENT = {
 # What a request to the sandbox's address gets, and whether any sandbox module was loaded.
 SANDBOX_PROBE = """
 import json, sys, django
+SANDBOX_MODULES = ("filings.sandbox", "filings.volc.sandbox")
 django.setup()
 from django.apps import apps
 from django.test import Client
@@ -37,7 +38,7 @@ answer = Client().post("/sandbox/vms/", secure=True, HTTP_HOST="portal.example.c
 print(json.dumps({
     "installed": apps.is_installed("filings.sandbox"),
     "status": answer.status_code,
-    "loaded": sorted(m for m in sys.modules if m.startswith(("filings.sandbox", "filings.volc.s"))),
+    "loaded": sorted(m for m in sys.modules if m.startswith(SANDBOX_MODULES)),
 }))
 """
 DEBUG_PROBE = """
