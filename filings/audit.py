@@ -65,7 +65,15 @@ def record(
     data: dict[str, Any] | None = None,
     filing: Filing | None = None,
 ) -> AuditEvent:
-    """Append one event. Must run inside the transaction of the change it records."""
+    """Append one event. Must run inside the transaction of the change it records.
+
+    Appending locks the chain head row until that transaction ends. Every transaction takes its
+    row locks in one order, so none waits for another in a cycle (on PostgreSQL, a deadlock):
+
+    1. the filing rows it changes, by primary key (services.common.lock_filing, lock_filings);
+    2. then the company row;
+    3. then the audit chain head, here: record events only after the rows are locked.
+    """
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the transaction of the change.")

@@ -14,6 +14,15 @@ FOUR_EYES = _(
     "You prepared or edited this filing (or uploaded one of its documents), so another reviewer "
     "must approve it."
 )
+SEEN_CONTENT_CHANGED = _(
+    "The filing's content changed since you opened it. Reload the page, check it again and then "
+    "approve."
+)
+COMPANY_LOCKED = _(
+    "The company cannot change while a filing of it is in review or being sent ({filings}): the "
+    "company's data is part of what the filing sends. Withdraw the filing from review or wait for "
+    "the send to finish, then try again."
+)
 COMMENT_REQUIRED = _("Please say what must change: the preparer sees this comment.")
 NOTE_REQUIRED = _("Please give the evidence for this outcome (e.g. the support ticket's answer).")
 CONTENT_CHANGED = _(

@@ -76,3 +76,9 @@ class ResolveForm(forms.Form):
     note = forms.CharField(
         label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
+
+
+class ApproveForm(forms.Form):
+    """The approve button's form: the content hash of what the page showed the reviewer."""
+
+    content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 
 from filings.audit import EVENT_FIELDS
+from filings.four_eyes import changed_by
 from filings.models import AuditEvent, DocumentAccess, Filing, Submission
 
 
@@ -24,10 +25,7 @@ def submissions_for_history() -> QuerySet[Submission]:
 def review_queue(user_id: int) -> QuerySet[Filing]:
     """Filings in review that this reviewer may approve (four-eyes), oldest first."""
     return (
-        Filing.objects.filter(status=Filing.Status.IN_REVIEW)
-        .exclude(created_by_id=user_id)
-        .exclude(updated_by_id=user_id)
-        .exclude(documents__uploaded_by_id=user_id, documents__superseded_at__isnull=True)
+        Filing.objects.filter(~changed_by(user_id), status=Filing.Status.IN_REVIEW)
         .select_related("company", "created_by")
         .order_by("updated_at")
     )

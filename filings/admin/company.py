@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
+from filings.errors import FilingsError
 from filings.forms import CompanyForm
 from filings.models import Company
 from filings.services.editing import company_create, company_update
@@ -35,6 +36,21 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # A refusal (e.g. a filing of the company is in review) comes from save_model, after the
+        # form was valid: show it on the page again rather than as a server error.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except FilingsError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.path)
 
     def save_model(self, request: HttpRequest, obj: Company, form: Any, change: bool) -> None:
         data = form.cleaned_data

@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy
 
 from filings.admin.base import reported
 from filings.admin.documents import DocumentPages
-from filings.admin.reviewing import ReviewPages
+from filings.admin.reviewing import ReviewPages, approve_form
+from filings.content import current_documents
 from filings.errors import FilingsError
-from filings.forms import CallScriptForm, CommentForm, FilingForm, ResolveForm
+from filings.forms import ApproveForm, CallScriptForm, CommentForm, FilingForm, ResolveForm
 from filings.models import CallScript, Document, Filing
 from filings.preflight import content_checks, sending_checks
 from filings.selectors import filing_timeline
@@ -229,19 +230,22 @@ class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin[Filing]):
         filing = self.get_object(request, object_id)
         context = dict(extra_context or {})
         if filing is not None:
+            present = current_documents(filing)
             # What sending needs (credentials, URLs) concerns reviewers, not preparers.
             reviewing = request.user.has_perm("filings.review_filing")
             checks = (
-                sending_checks(filing)
+                sending_checks(filing, present)
                 if reviewing and filing.status in (State.IN_REVIEW, State.APPROVED)
-                else content_checks(filing)
+                else content_checks(filing, present)
             )
+            buttons = self._buttons(request, filing)
             context.update(
                 filing_obj=filing,
                 latest_submission=filing.submissions.order_by("-started_at").first(),
                 checks=checks,
                 timeline=filing_timeline(filing),
-                buttons=self._buttons(request, filing),
+                buttons=buttons,
+                approve_form=approve_form(filing, present) if "approve" in buttons else None,
                 comment_form=CommentForm(),
                 resolve_form=ResolveForm(),
             )
@@ -294,7 +298,10 @@ class FilingAdmin(DocumentPages, ReviewPages, admin.ModelAdmin[Filing]):
                 review.filing_withdraw(actor=actor, filing=filing)
                 ok(_("Withdrawn: the filing is a draft again."))
             elif action == "approve":
-                review.filing_approve(actor=actor, filing=filing)
+                # The hash of the content the reviewer's page showed; missing, it matches nothing.
+                approve_form = ApproveForm(request.POST)
+                seen = approve_form.cleaned_data["content_hash"] if approve_form.is_valid() else ""
+                review.filing_approve(actor=actor, filing=filing, seen_hash=seen)
                 ok(_("Approved. It can now be sent to Volcengine."))
             elif action == "request_changes":
                 # The comment form's length limit holds on the server, not only in the browser.

@@ -10,12 +10,12 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
-from filings.content import current_documents, filing_content
-from filings.forms import CommentForm
+from filings.content import content_hash, current_documents, filing_content
+from filings.forms import ApproveForm, CommentForm
+from filings.four_eyes import has_changed
 from filings.models import Document, Filing
 from filings.preflight import sending_checks
 from filings.selectors import filing_timeline, review_queue
-from filings.services.review import prepared_by
 
 
 class ReviewPages:
@@ -48,22 +48,27 @@ class ReviewPages:
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         self._require_reviewer(request)
         filing = get_object_or_404(Filing.objects.select_related("company", "created_by"), pk=pk)
-        documents = sorted(
-            current_documents(filing).values(),
-            key=lambda d: list(Document.Kind.values).index(d.kind),
-        )
+        own_work = has_changed(filing.pk, request.user.pk)
+        present = current_documents(filing)
+        documents = sorted(present.values(), key=lambda d: list(Document.Kind.values).index(d.kind))
+        may_approve = filing.status == Filing.Status.IN_REVIEW and not own_work
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": _("Review filing #%(id)s") % {"id": filing.pk},
             "filing": filing,
             "documents": documents,
-            "content": json.dumps(filing_content(filing), ensure_ascii=False, indent=2),
-            "checks": sending_checks(filing),
+            "content": json.dumps(filing_content(filing, present), ensure_ascii=False, indent=2),
+            "checks": sending_checks(filing, present),
             "timeline": filing_timeline(filing),
-            "may_approve": filing.status == Filing.Status.IN_REVIEW
-            and not prepared_by(filing, request.user),
-            "own_work": prepared_by(filing, request.user),
+            "may_approve": may_approve,
+            "own_work": own_work,
+            "approve_form": approve_form(filing, present) if may_approve else None,
             "comment_form": CommentForm(),
         }
         return TemplateResponse(request, "admin/filings/filing/review.html", context)
+
+
+def approve_form(filing: Filing, documents: dict[str, Document]) -> ApproveForm:
+    """The approve button's form, carrying the hash of the content the page shows."""
+    return ApproveForm(initial={"content_hash": content_hash(filing, documents)})

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from filings import errors
@@ -51,5 +52,18 @@ def transition(filing: Filing, action: Action, **changes: Any) -> Transition:
 
 
 def lock_filing(filing_id: int) -> Filing:
-    """Re-read a filing inside the current transaction, locked against concurrent edits."""
-    return Filing.objects.select_for_update().select_related("company").get(pk=filing_id)
+    """Lock a filing's row (only that row) and read it with its company.
+
+    Locks are taken in the order audit.record states. Locking and reading are two statements:
+    on PostgreSQL a SELECT … FOR UPDATE that waited for the lock returns the newest filing row but
+    a joined company as it was before the wait; the read after the lock sees every commit.
+    """
+    locked = Filing.objects.select_for_update(of=("self",)).filter(pk=filing_id)
+    if not locked.values_list("pk", flat=True):
+        raise Filing.DoesNotExist(f"No filing #{filing_id}.")
+    return Filing.objects.select_related("company").get(pk=filing_id)
+
+
+def lock_filings(queryset: QuerySet[Filing]) -> list[Filing]:
+    """Lock every filing of `queryset` (only their rows), in primary-key order: the lock order."""
+    return list(queryset.select_for_update(of=("self",)).order_by("pk"))

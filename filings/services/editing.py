@@ -6,8 +6,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from filings import audit, errors
+from filings.four_eyes import COMPANY_CHANGED
 from filings.models import CallScript, Company, Filing
-from filings.services.common import Actor, lock_filing, require_perm, transition, user_id
+from filings.services.common import (
+    Actor,
+    lock_filing,
+    lock_filings,
+    require_perm,
+    transition,
+    user_id,
+)
 from filings.validators import normalize_credit_code
 from filings.workflow import EDITABLE_STATES, Action, State
 
@@ -42,25 +50,47 @@ def company_create(*, actor: Actor, name: str, credit_code: str) -> Company:
     return company
 
 
+# A company's name and credit code are part of what each of its filings sends. An edit is refused
+# while one of them is in review or being sent; every other filing that may still be sent (all
+# but a submitted one) records the edit as a change of its own content.
+COMPANY_EDIT_REFUSED_STATES = frozenset({State.IN_REVIEW, State.SENDING})
+NEVER_SENT_AGAIN_STATES = frozenset({State.SUBMITTED})
+
+
 @transaction.atomic
 def company_update(*, actor: Actor, company: Company, name: str, credit_code: str) -> Company:
     require_perm(actor, "filings.change_company")
+    # The lock order of audit.record: the filings (by pk), then the company, then the chain head.
+    lock_filings(Filing.objects.filter(company_id=company.pk))
     company = Company.objects.select_for_update().get(pk=company.pk)
+    # Locking the company waited for any filing being added to it, and no other can be added
+    # now; read the filings again with their committed states.
+    filings = lock_filings(Filing.objects.filter(company_id=company.pk))
     changes = _diff(
         company, {"name": name.strip(), "credit_code": normalize_credit_code(credit_code)}
     )
     if not changes:
         return company
+    busy = [f for f in filings if f.status in COMPANY_EDIT_REFUSED_STATES]
+    if busy:
+        named = ", ".join(f"#{f.pk} “{f.get_status_display()}”" for f in busy)
+        raise errors.FilingsError(str(errors.COMPANY_LOCKED).format(filings=named))
     for field, change in changes.items():
         setattr(company, field, change["after"])
     company.full_clean()
     company.save()
     audit.record(actor=actor, kind="company.updated", target=company, data={"changes": changes})
-    # The company's data is part of each open filing's content: the editor becomes its last
-    # editor (four-eyes) and an approved one is voided.
-    open_states = [State.DRAFT, State.IN_REVIEW, State.APPROVED]
-    for filing in company.filings.filter(status__in=open_states):
-        touch(actor, lock_filing(filing.pk), reason="company.updated")
+    for filing in filings:
+        if filing.status in NEVER_SENT_AGAIN_STATES:
+            continue
+        audit.record(
+            actor=actor,
+            kind=COMPANY_CHANGED,
+            target=filing,
+            filing=filing,
+            data={"company": company.pk, "changes": changes},
+        )
+        touch(actor, filing, reason="company.updated")
     return company
 
 

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from filings import audit, errors
 from filings.content import content_hash, current_documents
+from filings.four_eyes import has_changed
 from filings.models import Filing
 from filings.preflight import content_checks, require_passed, sending_checks
 from filings.services.common import Actor, lock_filing, require_perm, transition
@@ -16,7 +17,7 @@ def filing_submit(*, actor: Actor, filing: Filing) -> Filing:
     require_perm(actor, "filings.change_filing")
     filing = lock_filing(filing.pk)
     require_passed(content_checks(filing))
-    # Submitting is not editing: `updated_by` keeps the last editor, whom four-eyes excludes.
+    # Submitting is not editing: `updated_by` keeps the last editor.
     move = transition(filing, Action.SUBMIT)
     audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
     return filing
@@ -45,22 +46,22 @@ def filing_request_changes(*, actor: Actor, filing: Filing, comment: str) -> Fil
     return filing
 
 
-def prepared_by(filing: Filing, actor: Actor) -> bool:
-    """Four-eyes: did `actor` create, last edit, or upload a current document of this filing?"""
-    if actor.pk in (filing.created_by_id, filing.updated_by_id):
-        return True
-    return filing.documents.filter(uploaded_by=actor.pk, superseded_at__isnull=True).exists()
-
-
 @transaction.atomic
-def filing_approve(*, actor: Actor, filing: Filing) -> Filing:
+def filing_approve(*, actor: Actor, filing: Filing, seen_hash: str | None = None) -> Filing:
+    """Approve a filing in review, binding the approval to the hash of its content.
+
+    `seen_hash`: the content hash of the page the reviewer approved from; the approval is refused
+    when the content is no longer that. Callers that showed nothing pass None.
+    """
     require_perm(actor, "filings.review_filing")
     filing = lock_filing(filing.pk)
-    if prepared_by(filing, actor):
+    if has_changed(filing.pk, actor.pk):
         raise errors.NotPermitted(str(errors.FOUR_EYES))
     present = current_documents(filing)
     require_passed(sending_checks(filing, present))
     digest = content_hash(filing, present)
+    if seen_hash is not None and seen_hash != digest:
+        raise errors.StaleState(str(errors.SEEN_CONTENT_CHANGED))
     move = transition(
         filing,
         Action.APPROVE,

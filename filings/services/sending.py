@@ -1,8 +1,10 @@
 """Send an approved filing exactly once and record what happened.
 
 APPROVED→SENDING is a compare-and-set in its own transaction; the HTTP call runs outside any
-transaction; the outcome is written in a second transaction. Two clicks, two reviewers or two
-servers can never send the same approval twice, and UNKNOWN is never resent automatically.
+transaction; the outcome is written in a second transaction. Both transactions are durable: they
+refuse to run inside an outer one, whose rollback could undo a send that did happen. Two clicks,
+two reviewers or two servers can never send the same approval twice, UNKNOWN is never resent
+automatically, and every answer is kept, even one that arrives after the filing left SENDING.
 """
 
 import hashlib
@@ -18,7 +20,14 @@ from filings import audit, errors
 from filings.content import content_hash, current_documents
 from filings.models import Filing, Submission
 from filings.preflight import require_passed, sending_checks
-from filings.services.common import Actor, lock_filing, require_perm, transition, user_id
+from filings.services.common import (
+    Actor,
+    lock_filing,
+    lock_filings,
+    require_perm,
+    transition,
+    user_id,
+)
 from filings.storage import fetch_url
 from filings.volc import client
 from filings.volc.config import credentials
@@ -63,8 +72,7 @@ def prepare_send(filing: Filing) -> PreparedSend:
     if digest != filing.approved_hash:
         raise errors.FilingsError(str(errors.CONTENT_CHANGED))
     documents = {
-        kind: (fetch_url(document), document.api_filename)
-        for kind, document in present.items()
+        kind: (fetch_url(document), document.api_filename) for kind, document in present.items()
     }
     payload = client.company_auth_payload(
         company_name=filing.company.name,
@@ -79,7 +87,7 @@ def prepare_send(filing: Filing) -> PreparedSend:
     return PreparedSend(filing, body, where, client.signed_header_names(where, body), digest)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def _start_sending(actor: Actor, filing_id: int) -> PreparedSend:
     filing = lock_filing(filing_id)
     prepared = prepare_send(filing)
@@ -125,11 +133,22 @@ def _submission_fields(result: client.SendResult) -> dict[str, Any]:
     }
 
 
-@transaction.atomic
+# The event of an answer that came after its filing left the send's SENDING state.
+LATE_RESPONSE = "submission.late_response"
+
+
+@transaction.atomic(durable=True)
 def submission_record(
     *, actor: Actor, filing: Filing, result: client.SendResult, content_hash: str
 ) -> Submission:
-    """Write the Submission and move SENDING to the state its outcome implies."""
+    """Write the Submission, then move the send's SENDING to the state its outcome implies.
+
+    `filing` is the one _start_sending returned: its `sending_started_at` names this send. If
+    the filing is no longer in this send's SENDING (the reconciler took a slow send for a dead
+    one, or a later send has started), the Submission is still written, with a late-response
+    event, and the state is left for a reviewer to resolve.
+    """
+    started_at = filing.sending_started_at
     filing = lock_filing(filing.pk)
     submission = Submission.objects.create(
         filing=filing,
@@ -137,22 +156,31 @@ def submission_record(
         content_hash=content_hash,
         **_submission_fields(result),
     )
+    data = {
+        "outcome": result.outcome.value,
+        "http_status": result.http_status,
+        "request_id": result.provider_request_id,
+        "error_code": result.error_code,
+        "result_code": result.result_code,
+        "message": result.error_message or result.result_message or result.transport_error,
+        "retryable": result.retryable,
+    }
+    if filing.status != State.SENDING or filing.sending_started_at != started_at:
+        audit.record(
+            actor=actor,
+            kind=LATE_RESPONSE,
+            target=submission,
+            filing=filing,
+            data={**data, "status": str(filing.status)},
+        )
+        return submission
     move = transition(filing, OUTCOME_ACTIONS[result.outcome], sending_started_at=None)
     audit.record(
         actor=actor,
         kind=move.event_kind,
         target=submission,
         filing=filing,
-        data={
-            "outcome": result.outcome.value,
-            "status": move.target.value,
-            "http_status": result.http_status,
-            "request_id": result.provider_request_id,
-            "error_code": result.error_code,
-            "result_code": result.result_code,
-            "message": result.error_message or result.result_message or result.transport_error,
-            "retryable": result.retryable,
-        },
+        data={**data, "status": move.target.value},
     )
     return submission
 
@@ -182,10 +210,11 @@ def filing_send(*, actor: Actor, filing: Filing) -> Submission:
 @transaction.atomic
 def reconcile_sending(*, actor: Actor, older_than: timedelta) -> list[int]:
     """Move filings stuck in SENDING (the process died mid-send) to UNKNOWN for a reviewer."""
+    require_perm(actor, "filings.send_filing")
     cutoff = timezone.now() - older_than
     moved = []
     stale = Filing.objects.filter(status=State.SENDING, sending_started_at__lt=cutoff)
-    for filing in stale.select_for_update():
+    for filing in lock_filings(stale):
         move = transition(filing, Action.RECORD_UNKNOWN, sending_started_at=None)
         audit.record(
             actor=actor,

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from filings import audit, errors
 from filings.audit import verify_chain
 from filings.content import content_hash
-from filings.models import AuditEvent, Filing, Submission
+from filings.models import AuditEvent, Company, Filing, Submission
 from filings.sandbox.models import SandboxRequest
 from filings.services import editing, review
 from filings.services.documents import Upload, document_upload
@@ -283,4 +283,82 @@ def test_approval_racing_a_withdraw_and_edit_ends_consistent(
             assert isinstance(edited, Filing), edited
             assert final.status == Filing.Status.DRAFT
             assert (final.approved_hash, final.callee_source) == ("", "撤回后改")
+        assert_chain_contiguous()
+
+
+# --- (d) a company edit racing approvals of that company's filings
+
+
+@pytest.mark.postgres
+@REAL_RACE
+def test_a_company_edit_racing_approvals_takes_locks_in_one_order(
+    preparer: User, preparer2: User, reviewer: User
+) -> None:
+    """One editor renames the company while reviewers approve its filings, all at once.
+
+    Every service locks the filing rows first (by pk), then the company, then the audit chain
+    head, so nothing deadlocks. The editor is refused while any filing is still in review and
+    retries; one approval waits for that refusal, so both outcomes happen in every round.
+    """
+    per_company = 6
+    for round_, code in enumerate(VALID_CODES):
+        filings = [complete_filing(preparer, code=code) for _ in range(per_company)]
+        for filing in filings:
+            review.filing_submit(actor=preparer, filing=filing)
+        company = filings[0].company
+        refused = threading.Event()
+        held_back = filings[-1].pk
+
+        def edit(
+            company: Company = company,
+            code: str = code,
+            round_: int = round_,
+            refused: threading.Event = refused,
+        ) -> list[str]:
+            attempts: list[str] = []
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    editing.company_update(
+                        actor=preparer2, company=company, name=f"改名 {round_}", credit_code=code
+                    )
+                except errors.FilingsError as exc:
+                    attempts.append(exc.message)
+                    refused.set()
+                    time.sleep(0.005)
+                else:
+                    return [*attempts, "edited"]
+            return [*attempts, "gave up"]
+
+        def approve(
+            filing: Filing, held_back: int = held_back, refused: threading.Event = refused
+        ) -> object:
+            if filing.pk == held_back and not refused.wait(60):
+                return "the editor was never refused"
+            return review.filing_approve(actor=reviewer, filing=filing)
+
+        results = run_together([edit, *[lambda f=f: approve(f) for f in filings]])
+
+        attempts, approvals = results[0], results[1:]
+        assert all(isinstance(a, Filing) for a in approvals), approvals
+        assert isinstance(attempts, list), attempts
+        assert attempts[-1] == "edited", attempts
+        assert len(attempts) >= 2, attempts  # refused at least once, then done
+        for message in attempts[:-1]:
+            assert message.startswith(str(errors.COMPANY_LOCKED).split("{")[0]), message
+        company.refresh_from_db()
+        assert company.name == f"改名 {round_}"
+        assert (
+            AuditEvent.objects.filter(kind="company.updated", target_id=str(company.pk)).count()
+            == 1
+        )
+        for filing in filings:
+            final = Filing.objects.get(pk=filing.pk)
+            assert (final.status, final.approved_hash, final.updated_by) == ("DRAFT", "", preparer2)
+            kinds = list(AuditEvent.objects.filter(filing=final).values_list("kind", flat=True))
+            assert kinds[-3:] == [
+                "filing.approved",
+                "filing.company_changed",
+                "filing.approval_voided",
+            ]
         assert_chain_contiguous()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db.models import Max
 from django.utils import timezone, translation
 
@@ -956,25 +957,21 @@ def test_four_eyes_submitting_or_reworking_does_not_hide_the_last_editor(
 def test_four_eyes_a_company_edit_counts_as_an_edit_of_its_open_filings(
     both: User, preparer: User, reviewer: User
 ) -> None:
-    drafted = complete_filing(preparer)
+    filing = complete_filing(preparer)
     editing.company_update(
-        actor=both, company=drafted.company, name="改名有限公司", credit_code=VALID_CODES[0]
+        actor=both, company=filing.company, name="改名有限公司", credit_code=VALID_CODES[0]
     )
-    review.filing_submit(actor=preparer, filing=drafted)
-    four_eyes(both, drafted)
+    # Someone else edits after, so `both` is not the last editor; the company edit remains.
+    editing.filing_update(actor=preparer, filing=filing, callee_source="公众号")
+    review.filing_submit(actor=preparer, filing=filing)
+    assert fresh(filing).updated_by == preparer
 
-    # The same for a filing already in review: its content changed under the reviewer.
-    reviewing = in_review(preparer, code=VALID_CODES[1])
-    editing.company_update(
-        actor=both, company=reviewing.company, name="又改名有限公司", credit_code=VALID_CODES[1]
-    )
-    assert fresh(reviewing).status == "IN_REVIEW"
-    four_eyes(both, reviewing)
-    review.filing_approve(actor=reviewer, filing=reviewing)
-    assert fresh(reviewing).approved_hash == content_hash(fresh(reviewing))
+    four_eyes(both, filing)
+    review.filing_approve(actor=reviewer, filing=filing)
+    assert fresh(filing).approved_hash == content_hash(fresh(filing))
 
 
-def test_four_eyes_an_uploader_of_a_current_document_cannot_approve(
+def test_four_eyes_an_uploader_of_a_document_cannot_approve_even_once_it_is_replaced(
     both: User, preparer: User, reviewer: User
 ) -> None:
     filing = complete_filing(preparer)
@@ -986,12 +983,13 @@ def test_four_eyes_an_uploader_of_a_current_document_cannot_approve(
 
     four_eyes(both, filing)
 
-    # Once that document is replaced by someone else, `both` may approve.
+    # Once that document is replaced by someone else, `both` still changed the filing once.
     review.filing_withdraw(actor=preparer, filing=filing)
     document_upload(actor=preparer, filing=filing, kind=KINDS[2], upload=Upload("y.jpg", jpeg(51)))
     review.filing_submit(actor=preparer, filing=filing)
-    review.filing_approve(actor=both, filing=filing)
-    assert fresh(filing).approved_by == both
+    four_eyes(both, filing)
+    review.filing_approve(actor=reviewer, filing=filing)
+    assert fresh(filing).approved_by == reviewer
 
 
 def test_four_eyes_a_front_side_upload_counts(both: User, preparer: User) -> None:
@@ -1040,6 +1038,8 @@ VOIDING_EDITS: dict[str, tuple[str, Callable[[User, Filing], object]]] = {
 VOID_REASONS = {
     "document.replaced": "document.uploaded",
 }
+# A company edit is recorded on the company, then on each of its open filings.
+LINKED_EVENTS = {"company.updated": ["filing.company_changed"]}
 
 
 @pytest.mark.parametrize("edit", list(VOIDING_EDITS))
@@ -1059,8 +1059,12 @@ def test_an_edit_voids_the_approval(
     assert (filing.approved_hash, filing.approved_by, filing.approved_at) == ("", None, None)
     assert content_hash(filing) != approved_hash
     events = events_after(start)
-    assert [e["kind"] for e in events] == [kind, "filing.approval_voided"]
-    assert events[1] == row(
+    assert [e["kind"] for e in events] == [
+        kind,
+        *LINKED_EVENTS.get(kind, []),
+        "filing.approval_voided",
+    ]
+    assert events[-1] == row(
         "filing.approval_voided",
         preparer2,
         "filing",
@@ -1100,7 +1104,11 @@ def test_an_edit_through_a_copy_loaded_before_approval_still_voids_it(
 
     filing = fresh(filing)
     assert (filing.status, filing.approved_hash) == ("DRAFT", "")
-    assert [e["kind"] for e in events_after(start)] == [kind, "filing.approval_voided"]
+    assert [e["kind"] for e in events_after(start)] == [
+        kind,
+        *LINKED_EVENTS.get(kind, []),
+        "filing.approval_voided",
+    ]
 
 
 def test_an_unchanged_save_does_not_void(preparer: User, reviewer: User) -> None:
@@ -1240,6 +1248,32 @@ def test_reconcile_moves_only_filings_stuck_in_sending(preparer: User, reviewer:
     assert not Submission.objects.exists()  # nothing was (re)sent
     before = snapshot()
     assert sending.reconcile_sending(actor=reviewer, older_than=timedelta(minutes=15)) == []
+    assert snapshot() == before
+
+
+def test_reconcile_needs_the_send_permission(preparer: User, reviewer: User, auditor: User) -> None:
+    stuck = approved_filing(preparer, reviewer)
+    sending._start_sending(reviewer, stuck.pk)
+    for actor in (preparer, auditor):
+        error = refused(
+            errors.NotPermitted,
+            lambda a=actor: sending.reconcile_sending(actor=a, older_than=timedelta(seconds=-60)),
+        )
+        assert error.message == str(errors.NOT_PERMITTED)
+    assert fresh(stuck).status == "SENDING"
+
+
+def test_reconcile_command_refuses_a_user_without_the_send_permission(
+    preparer: User, reviewer: User
+) -> None:
+    stuck = approved_filing(preparer, reviewer)
+    sending._start_sending(reviewer, stuck.pk)
+    before = snapshot()
+
+    with pytest.raises(CommandError) as caught:
+        call_command("reconcile_sending", "--as", preparer.username, "--minutes", "-1")
+
+    assert str(caught.value) == str(errors.NOT_PERMITTED)
     assert snapshot() == before
 
 

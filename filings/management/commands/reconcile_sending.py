@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from filings.errors import FilingsError
 from filings.services.sending import reconcile_sending
 
 
@@ -17,11 +18,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--minutes", type=float, default=15.0)
-        parser.add_argument("--as", dest="username", required=True, help="who is reconciling")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            required=True,
+            help="who is reconciling (needs the permission to send filings)",
+        )
 
     def handle(self, *args: Any, minutes: float, username: str, **options: Any) -> None:
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user named {username!r}.")
-        moved = reconcile_sending(actor=user, older_than=timedelta(minutes=minutes))
+        try:
+            moved = reconcile_sending(actor=user, older_than=timedelta(minutes=minutes))
+        except FilingsError as exc:
+            raise CommandError(exc.message) from exc
         self.stdout.write(f"moved to UNKNOWN: {', '.join(map(str, moved)) or 'none'}")

@@ -1,0 +1,42 @@
+"""Four-eyes: whoever ever changed a filing's content may not approve it.
+
+The rule reads the audit trail, so it covers every change ever made, not only the latest one:
+creating the filing, editing its fields, uploading, replacing or removing any of its documents
+(superseded ones included), adding, editing or deleting its scripts, and editing its company
+while the filing could still be sent. Superusers are bound like everyone else. The approve
+service, the review page and the review queue all ask `changed_by`.
+"""
+
+from django.db.models import Exists, OuterRef
+
+from filings.models import AuditEvent, Filing
+
+# The event each filing of a company that may still be sent gets when the company is edited.
+COMPANY_CHANGED = "filing.company_changed"
+
+# Every event kind, linked to a filing, that records a change of what the filing sends.
+CONTENT_EVENT_KINDS: tuple[str, ...] = (
+    "filing.created",
+    "filing.updated",
+    "document.uploaded",
+    "document.replaced",
+    "document.removed",
+    "script.created",
+    "script.updated",
+    "script.deleted",
+    COMPANY_CHANGED,
+)
+
+
+def changed_by(user_id: int | None) -> Exists:
+    """True for a filing whose content `user_id` changed at some time (filter or annotate)."""
+    return Exists(
+        AuditEvent.objects.filter(
+            filing_id=OuterRef("pk"), actor_id=user_id, kind__in=CONTENT_EVENT_KINDS
+        )
+    )
+
+
+def has_changed(filing_id: int, user_id: int | None) -> bool:
+    """Did `user_id` ever change this filing's content?"""
+    return Filing.objects.filter(changed_by(user_id), pk=filing_id).exists()
