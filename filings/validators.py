@@ -266,11 +266,29 @@ def _fail(message: StrOrPromise, code: str, field_label: StrOrPromise, **params:
     raise ValidationError(message, code=code, params={"field": field_label, **params})
 
 
-def _megabytes(size: int, *, round_up: bool) -> str:
-    # Binary megabytes, as the settings (10 * 1024 * 1024) and most file managers count them.
+def megabytes(size: int, *, round_up: bool) -> str:
+    """`size` in MB with one decimal ("12.4", "10"), rounded up for sizes, down for limits.
+
+    Binary megabytes, as the settings (10 * 1024 * 1024) and most file managers count them.
+    """
     tenths = size / (1024 * 1024 / 10)
     value = (math.ceil(tenths) if round_up else math.floor(tenths)) / 10
     return f"{value:.1f}".removesuffix(".0")
+
+
+def check_file_size(size: int, *, field_label: StrOrPromise, max_bytes: int) -> None:
+    """Refuse a file of `size` bytes over `max_bytes`; the message states both in MB.
+
+    For a file too large to be read, pass the size the upload reported (its real size).
+    """
+    if size > max_bytes:
+        _fail(
+            FILE_TOO_LARGE_MESSAGE,
+            IMAGE_TOO_LARGE,
+            field_label,
+            size=megabytes(size, round_up=True),
+            limit=megabytes(max_bytes, round_up=False),
+        )
 
 
 def inspect_image(
@@ -279,14 +297,7 @@ def inspect_image(
     """Decide from the bytes alone whether `data` is one acceptable JPEG or PNG image."""
     if not data:
         _fail(EMPTY_FILE_MESSAGE, IMAGE_EMPTY, field_label)
-    if len(data) > max_bytes:
-        _fail(
-            FILE_TOO_LARGE_MESSAGE,
-            IMAGE_TOO_LARGE,
-            field_label,
-            size=_megabytes(len(data), round_up=True),
-            limit=_megabytes(max_bytes, round_up=False),
-        )
+    check_file_size(len(data), field_label=field_label, max_bytes=max_bytes)
     kind = sniff_type(data)
     if kind not in _FORMATS:
         _fail(WRONG_TYPE_MESSAGE, IMAGE_WRONG_TYPE, field_label, kind=KIND_LABELS[kind])

@@ -372,3 +372,188 @@ def all_accepted_samples() -> dict[str, bytes]:
         "png_grayscale_alpha": png_bytes(mode="LA"),
         "png_16_bit": png_bytes(mode="I;16"),
     }
+
+
+# --- Metadata: what a phone or an editor leaves in a file, and parsers to look for it ----------
+
+# Every one of these is written into the files below and must be absent after cleaning.
+METADATA_SECRETS = (
+    b"SECRET-XMP-7f3a",
+    b"SECRET-IPTC-BYLINE",
+    b"SECRET-COMMENT-91c2",
+    b"SECRET-HIDDEN-IN-COMMENT",
+    b"SECRET-AFTER-END",
+    b"SECRET-PNG-TEXT",
+    b"SECRET-PNG-ZTXT",
+    b"SECRET-PNG-ITXT",
+    b"SECRET-PRIVATE-CHUNK",
+    b"SECRET-CAMERA-MODEL",
+)
+GPS = {1: "N", 2: (39.0, 54.0, 27.0), 3: "E", 4: (116.0, 23.0, 29.0)}
+
+
+def exif_with_gps(orientation: int | None = 6) -> bytes:
+    """EXIF with a GPS position, a camera model and (optionally) an orientation."""
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[0x0112] = orientation
+    exif[0x0110] = METADATA_SECRETS[9].decode()  # Model
+    exif.get_ifd(0x8825).update(GPS)
+    return exif.tobytes()
+
+
+def _jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def _photoshop_iptc() -> bytes:
+    """An APP13 "Photoshop 3.0" block with one IPTC record (2:80, the by-line)."""
+    byline = METADATA_SECRETS[1]
+    iptc = b"\x1c\x02\x50" + struct.pack(">H", len(byline)) + byline
+    resource = b"8BIM\x04\x04\x00\x00" + struct.pack(">I", len(iptc)) + iptc
+    return b"Photoshop 3.0\x00" + resource + b"\x00" * (len(iptc) % 2)
+
+
+def jpeg_with_metadata(
+    width: int = 80,
+    height: int = 40,
+    *,
+    orientation: int | None = 6,
+    mode: str = "RGB",
+    subsampling: int = 2,
+) -> bytes:
+    """A phone-like JPEG: EXIF (GPS, model, orientation), XMP, IPTC (APP13), two comments (one
+    with binary bytes), an ICC profile, and text after the end-of-image marker."""
+    buffer = io.BytesIO()
+    pattern_image(width, height, mode=mode).save(
+        buffer,
+        "JPEG",
+        quality=90,
+        subsampling=subsampling,
+        exif=exif_with_gps(orientation),
+        xmp=b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + METADATA_SECRETS[0] + b"</x:xmpmeta>",
+        comment=METADATA_SECRETS[2],
+        icc_profile=_srgb_profile(),
+    )
+    data = buffer.getvalue()
+    extra = _jpeg_segment(0xED, _photoshop_iptc()) + _jpeg_segment(
+        0xFE, b"\x00\x01\xff" + METADATA_SECRETS[3]
+    )
+    return data[:2] + extra + data[2:] + METADATA_SECRETS[4]
+
+
+def png_with_metadata(
+    width: int = 80, height: int = 40, *, mode: str = "RGBA", orientation: int | None = 6
+) -> bytes:
+    """A PNG with tEXt, zTXt, iTXt, eXIf (GPS, orientation), tIME, a private chunk, an iCCP
+    profile, and text after IEND."""
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", METADATA_SECRETS[5].decode())
+    info.add_text("Description", METADATA_SECRETS[6].decode(), zip=True)
+    info.add_itxt("Author", METADATA_SECRETS[7].decode(), lang="en", tkey="Author")
+    info.add(b"tIME", struct.pack(">HBBBBB", 2026, 1, 2, 3, 4, 5))
+    info.add(b"prVt", METADATA_SECRETS[8])
+    buffer = io.BytesIO()
+    pattern_image(width, height, mode=mode).save(
+        buffer,
+        "PNG",
+        pnginfo=info,
+        exif=exif_with_gps(orientation),
+        icc_profile=_srgb_profile(),
+    )
+    return buffer.getvalue() + METADATA_SECRETS[4]
+
+
+def jpeg_markers(data: bytes) -> list[tuple[int, bytes]]:
+    """(marker, payload) of every segment up to and including EOI, which must end the data.
+
+    Entropy-coded data after a start of scan is skipped; the markers of later scans follow.
+    """
+    assert data[:2] == b"\xff\xd8", "not a JPEG"
+    found: list[tuple[int, bytes]] = [(0xD8, b"")]
+    pos = 2
+    while True:
+        assert data[pos] == 0xFF, f"no marker at {pos}"
+        marker = data[pos + 1]
+        if marker == 0xD9:
+            found.append((marker, b""))
+            assert pos + 2 == len(data), f"{len(data) - pos - 2} bytes after EOI"
+            return found
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+        found.append((marker, data[pos + 4 : pos + 2 + length]))
+        pos += 2 + length
+        if marker == 0xDA:
+            while not (data[pos] == 0xFF and data[pos + 1] not in (0x00, *range(0xD0, 0xD8))):
+                pos += 1
+
+
+def jpeg_icc_profile(data: bytes) -> bytes:
+    """The ICC profile of a JPEG, joined from its APP2 ICC_PROFILE segments."""
+    chunks = [p for m, p in jpeg_markers(data) if m == 0xE2 and p.startswith(b"ICC_PROFILE\0")]
+    return b"".join(p[14:] for p in sorted(chunks, key=lambda p: p[12]))
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, payload) of every chunk; IEND must end the data."""
+    assert data.startswith(b"\x89PNG\r\n\x1a\n"), "not a PNG"
+    found: list[tuple[bytes, bytes]] = []
+    pos = 8
+    while True:
+        length = struct.unpack(">I", data[pos : pos + 4])[0]
+        chunk_type = data[pos + 4 : pos + 8]
+        found.append((chunk_type, data[pos + 8 : pos + 8 + length]))
+        pos += 12 + length
+        if chunk_type == b"IEND":
+            assert pos == len(data), f"{len(data) - pos} bytes after IEND"
+            return found
+
+
+def png_icc_profile(data: bytes) -> bytes:
+    [payload] = [p for t, p in png_chunks(data) if t == b"iCCP"]
+    name_end = payload.index(b"\0")
+    return zlib.decompress(payload[name_end + 2 :])
+
+
+# Segments a clean JPEG may hold: JFIF (no thumbnail), ICC profile, Adobe colour transform, and
+# what decoding needs. Chunks a clean PNG may hold: the picture, its palette, transparency and
+# colour description.
+JPEG_APP_KEPT = {0xE0, 0xE2, 0xEE}
+PNG_CHUNKS_KEPT = {
+    b"IHDR",
+    b"PLTE",
+    b"tRNS",
+    b"IDAT",
+    b"IEND",
+    b"iCCP",
+    b"sRGB",
+    b"gAMA",
+    b"cHRM",
+    b"sBIT",
+    b"pHYs",
+    b"bKGD",
+}
+
+
+def assert_no_metadata(data: bytes) -> None:
+    """Parse `data` (the parsers also refuse bytes after the end) and look for any metadata."""
+    for secret in METADATA_SECRETS:
+        assert secret not in data, secret
+    if data.startswith(b"\xff\xd8"):
+        for marker, payload in jpeg_markers(data):
+            assert marker not in (0xE1, 0xED, 0xFE), hex(marker)  # EXIF/XMP, IPTC, comment
+            if 0xE0 <= marker <= 0xEF:
+                assert marker in JPEG_APP_KEPT, hex(marker)
+            if marker == 0xE0:
+                assert payload[:5] == b"JFIF\0"
+                assert payload[12:14] == b"\0\0"  # no thumbnail
+            if marker == 0xE2:
+                assert payload.startswith(b"ICC_PROFILE\0")
+    else:
+        types = {chunk_type for chunk_type, _ in png_chunks(data)}
+        assert types <= PNG_CHUNKS_KEPT, types - PNG_CHUNKS_KEPT
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        assert not image.getexif()
+        assert not {"exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop"} & set(image.info)

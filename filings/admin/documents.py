@@ -11,11 +11,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from filings.content import current_documents
 from filings.errors import FilingsError
 from filings.forms import DocumentUploadForm
 from filings.models import Document, Filing
+from filings.personal_data import hidden_kinds
 from filings.preflight import content_checks
 from filings.services.documents import (
     Upload,
@@ -23,17 +25,53 @@ from filings.services.documents import (
     document_upload,
     document_upload_sides,
 )
+from filings.validators import megabytes
 from filings.workflow import EDITABLE_STATES
+
+# At most two files come in one request (front and back of an ID card); the multipart headers
+# and the small form fields fit in this allowance on top of them.
+FILES_PER_REQUEST = 2
+REQUEST_ALLOWANCE = 64 * 1024
 
 
 def _read(upload: UploadedFile[bytes]) -> Upload:
-    # Never read more than one byte past the limit: the validator then reports "too large".
-    limit = settings.PORTAL_MAX_UPLOAD_BYTES + 1
-    return Upload(name=upload.name or "", data=upload.read(limit))
+    """The file's bytes; a file over the limit is left unread and only its real size is kept."""
+    name, size, limit = upload.name or "", upload.size or 0, settings.PORTAL_MAX_UPLOAD_BYTES
+    if size > limit:
+        return Upload(name=name, data=b"", size=size)
+    return Upload(name=name, data=upload.read(limit + 1))
+
+
+def _request_too_large(request: HttpRequest) -> str | None:
+    """The refusal of a request whose declared length no acceptable upload can reach.
+
+    Decided from the Content-Length header alone, before the body is read or spooled to disk.
+    """
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None  # Django then reads no body at all
+    limit = settings.PORTAL_MAX_UPLOAD_BYTES
+    if length <= FILES_PER_REQUEST * limit + REQUEST_ALLOWANCE:
+        return None
+    return _(
+        "The upload is %(size)s MB, more than the limit of %(limit)s MB per image. Nothing was "
+        "saved. Reduce the image's resolution or quality and upload it again."
+    ) % {
+        "size": megabytes(length, round_up=True),
+        "limit": megabytes(limit, round_up=False),
+    }
 
 
 def _wants_json(request: HttpRequest) -> bool:
     return request.headers.get("X-Requested-With") == "XMLHttpRequest"
+
+
+def _shown_name(request: HttpRequest, document: Document) -> str:
+    """The document's file name, or its kind for an ID document the user may not see."""
+    if document.kind in hidden_kinds(request.user):
+        return str(Document.Kind(document.kind).label)
+    return document.api_filename
 
 
 class DocumentPages:
@@ -48,7 +86,8 @@ class DocumentPages:
             path("<int:pk>/documents/", view(self.documents_view), name="filings_filing_documents"),
             path(
                 "<int:pk>/documents/upload/",
-                view(self.document_upload_view),
+                # The CSRF check reads the whole body; the view checks its length first.
+                view(csrf_exempt(self.document_upload_view)),
                 name="filings_filing_document_upload",
             ),
             path(
@@ -63,14 +102,14 @@ class DocumentPages:
             raise PermissionDenied
         filing = get_object_or_404(Filing.objects.select_related("company"), pk=pk)
         present = current_documents(filing)
-        may_see_sensitive = request.user.has_perm("filings.view_sensitive_document")
+        hidden = hidden_kinds(request.user)
         slots = [
             {
                 "kind": kind.value,
                 "label": kind.label,
                 "two_sided": kind.value in Document.TWO_SIDED_KINDS,
                 "document": present.get(kind.value),
-                "hidden": kind.value in Document.SENSITIVE_KINDS and not may_see_sensitive,
+                "hidden": kind.value in hidden,
             }
             for kind in Document.Kind
         ]
@@ -83,7 +122,8 @@ class DocumentPages:
             "checks": content_checks(filing),
             "can_upload": request.user.has_perm("filings.change_filing")
             and filing.status in EDITABLE_STATES,
-            "max_mb": settings.PORTAL_MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_bytes": settings.PORTAL_MAX_UPLOAD_BYTES,
+            "max_mb": megabytes(settings.PORTAL_MAX_UPLOAD_BYTES, round_up=False),
             "max_megapixels": settings.PORTAL_MAX_IMAGE_PIXELS // 1_000_000,
         }
         return TemplateResponse(request, "admin/filings/filing/documents.html", context)
@@ -94,6 +134,23 @@ class DocumentPages:
     def document_upload_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if request.method != "POST":
             return HttpResponse(status=405, headers={"Allow": "POST"})
+        refusal = _request_too_large(request)
+        if refusal is not None:
+            get_object_or_404(Filing, pk=pk)
+            return self._upload_refused(request, pk, {"__all__": [refusal]})
+        return csrf_protect(self._document_upload)(request, pk)
+
+    def _upload_refused(
+        self, request: HttpRequest, pk: int, errors: dict[str, list[str]]
+    ) -> HttpResponse:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "errors": errors}, status=400)
+        for messages_ in errors.values():
+            for text in messages_:
+                messages.error(request, text)
+        return self._back(pk)
+
+    def _document_upload(self, request: HttpRequest, pk: int) -> HttpResponse:
         filing = get_object_or_404(Filing, pk=pk)
         form = DocumentUploadForm(request.POST, request.FILES)
         errors: dict[str, list[str]] = {}
@@ -122,15 +179,15 @@ class DocumentPages:
                 errors["__all__"] = [exc.message]
         else:
             errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
+        if document is None:
+            return self._upload_refused(request, pk, errors)
         if _wants_json(request):
-            if document is None:
-                return JsonResponse({"ok": False, "errors": errors}, status=400)
             return JsonResponse(
                 {
                     "ok": True,
                     "document": {
                         "kind": document.kind,
-                        "name": document.api_filename,
+                        "name": _shown_name(request, document),
                         "size": document.size,
                         "pixels": f"{document.width}×{document.height}",
                         "sha256": document.sha256,
@@ -138,12 +195,9 @@ class DocumentPages:
                     },
                 }
             )
-        if document is None:
-            for messages_ in errors.values():
-                for text in messages_:
-                    messages.error(request, text)
-        else:
-            messages.success(request, _("Uploaded: %(name)s") % {"name": document.api_filename})
+        messages.success(
+            request, _("Uploaded: %(name)s") % {"name": _shown_name(request, document)}
+        )
         return self._back(pk)
 
     def document_remove_view(self, request: HttpRequest, pk: int) -> HttpResponse:

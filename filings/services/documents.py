@@ -1,6 +1,7 @@
 """Services for document images: validate, store under a random key, record; never overwrite."""
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,30 +11,60 @@ from django.utils.translation import gettext as _
 
 from filings import audit
 from filings.errors import NOT_EDITABLE, FilingsError
-from filings.imaging import ImagingError, compose_id_card
+from filings.imaging import ImagingError, compose_id_card, strip_metadata
 from filings.models import Document, Filing
 from filings.services.common import Actor, require_perm, user_id
 from filings.services.editing import editable_filing, touch
 from filings.storage import document_key, objects_removed_on_error, save_object
-from filings.validators import ImageInfo, api_filename, clean_filename, inspect_image
+from filings.validators import (
+    ImageInfo,
+    api_filename,
+    check_file_size,
+    clean_filename,
+    inspect_image,
+)
 from filings.workflow import EDITABLE_STATES
 
 
 @dataclass(frozen=True)
 class Upload:
-    """One uploaded file as the browser sent it."""
+    """One uploaded file as the browser sent it.
+
+    `size` is the file's real size when `data` was left unread because that size is over the
+    limit; None means len(data).
+    """
 
     name: str
     data: bytes
+    size: int | None = None
 
 
 def _inspect(upload: Upload, label: str) -> ImageInfo:
+    if upload.size is not None:
+        check_file_size(upload.size, field_label=label, max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES)
     return inspect_image(
         upload.data,
         field_label=label,
         max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES,
         max_pixels=settings.PORTAL_MAX_IMAGE_PIXELS,
     )
+
+
+def _cleaned(data: bytes, info: ImageInfo, label: str) -> tuple[bytes, ImageInfo]:
+    """What is stored: the image upright and without metadata, and `info` for those bytes.
+
+    `info` (from inspect_image) already gives the upright width and height.
+    """
+    try:
+        clean = strip_metadata(data)
+    except ImagingError as exc:
+        raise ValidationError(
+            _("%(field)s: the image could not be re-saved (%(reason)s). Upload it again.")
+            % {"field": label, "reason": exc}
+        ) from exc
+    if clean == data:
+        return data, info
+    return clean, replace(info, size=len(clean), sha256=hashlib.sha256(clean).hexdigest())
 
 
 def _new_document(
@@ -126,8 +157,8 @@ def _store(
 def document_upload(*, actor: Actor, filing: Filing, kind: str, upload: Upload) -> Document:
     """Store one image for `kind` (for an ID card: one image already showing both sides)."""
     label = str(Document.Kind(kind).label)
-    info = _inspect(upload, label)
-    return _store(actor, filing, kind, [(Document.Part.MAIN, upload.name, upload.data, info)])
+    data, info = _cleaned(upload.data, _inspect(upload, label), label)
+    return _store(actor, filing, kind, [(Document.Part.MAIN, upload.name, data, info)])
 
 
 def document_upload_sides(
@@ -135,8 +166,10 @@ def document_upload_sides(
 ) -> Document:
     """Store front and back of an ID card and the one composed image the API takes."""
     label = str(Document.Kind(kind).label)
-    front_info = _inspect(front, f"{label} · {Document.Part.FRONT.label}")
-    back_info = _inspect(back, f"{label} · {Document.Part.BACK.label}")
+    front_label = f"{label} · {Document.Part.FRONT.label}"
+    back_label = f"{label} · {Document.Part.BACK.label}"
+    front_info = _inspect(front, front_label)
+    back_info = _inspect(back, back_label)
     try:
         composed = compose_id_card(
             front.data, back.data, max_bytes=settings.PORTAL_MAX_UPLOAD_BYTES
@@ -147,14 +180,17 @@ def document_upload_sides(
             % {"field": label, "reason": exc}
         ) from exc
     composed_info = _inspect(Upload("composed.jpg", composed), label)
+    # The composition is made without metadata; the originals are kept, cleaned.
+    front_data, front_info = _cleaned(front.data, front_info, front_label)
+    back_data, back_info = _cleaned(back.data, back_info, back_label)
     return _store(
         actor,
         filing,
         kind,
         [
             (Document.Part.MAIN, f"{kind}-front-back.jpg", composed, composed_info),
-            (Document.Part.FRONT, front.name, front.data, front_info),
-            (Document.Part.BACK, back.name, back.data, back_info),
+            (Document.Part.FRONT, front.name, front_data, front_info),
+            (Document.Part.BACK, back.name, back_data, back_info),
         ],
     )
 

@@ -1,4 +1,5 @@
-// Documents page: local preview, per-file progress, the server's message on its slot.
+// Documents page: local preview, per-file progress, the server's message on its slot; files
+// over the size limit are refused before they are sent.
 // No inline script (the Content-Security-Policy forbids it); without JS the forms post normally.
 "use strict";
 (function () {
@@ -21,8 +22,32 @@
     el.hidden = !text;
   }
 
+  // Binary megabytes with one decimal, rounded up, as the server's messages give them.
+  function megabytes(size) {
+    return String(Math.ceil(size / 104857.6) / 10);
+  }
+
+  // The message for the first chosen file over the limit, or "" when every file fits.
+  function tooLarge(form) {
+    var limit = Number(form.dataset.maxBytes);
+    var inputs = form.querySelectorAll("input[type=file]");
+    for (var i = 0; i < inputs.length; i++) {
+      var file = inputs[i].files && inputs[i].files[0];
+      if (limit && file && file.size > limit) {
+        return form.dataset.tooLarge.replace("{name}", file.name).replace("{size}", megabytes(file.size));
+      }
+    }
+    return "";
+  }
+
   function upload(form, event) {
     event.preventDefault();
+    // A file over the limit is refused here, before any of it is sent.
+    var problem = tooLarge(form);
+    if (problem) {
+      showError(form, problem);
+      return;
+    }
     var progress = form.querySelector(".progress");
     var button = form.querySelector("button[type=submit]");
     var xhr = new XMLHttpRequest();

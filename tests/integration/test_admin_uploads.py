@@ -5,6 +5,7 @@ real (filesystem) storage of the `isolated_storage` fixture, so "nothing left be
 listing the test's own directory.
 """
 
+import html
 import io
 import json
 import re
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.contrib.messages import constants as message_levels
 from django.contrib.messages import get_messages
 from django.core.files.storage import default_storage
@@ -25,7 +26,9 @@ from PIL import Image
 from filings import errors
 from filings.models import AuditEvent, CallScript, Company, Document, Filing
 from filings.services import editing, review
+from filings.services.documents import Upload, document_upload, document_upload_sides
 from tests import builders, imagecorpus
+from tests.snapshots import snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -752,3 +755,251 @@ def test_json_answer_is_json(client_as_preparer: Client, draft: Filing) -> None:
     assert set(body["document"]) == {"kind", "name", "size", "pixels", "sha256", "url"}
     assert body["document"]["pixels"] == "100×80"
     assert uuid.UUID(body["document"]["url"].rstrip("/").rsplit("/", 1)[-1])
+
+
+# --- uploads over the size limit ------------------------------------------------------------
+
+TEN_MB = 10 * 1024 * 1024
+TWELVE_POINT_FOUR_MB = round(12.4 * 1024 * 1024)
+
+
+def jpeg_of_size(size: int) -> bytes:
+    """A valid JPEG padded with zeros after its end to exactly `size` bytes."""
+    data = imagecorpus.jpeg_bytes()
+    return data + bytes(size - len(data))
+
+
+def refusal_messages(response: Any, xhr: bool) -> list[str]:
+    if xhr:
+        assert response.status_code == 400, response.content
+        return [text for texts in response.json()["errors"].values() for text in texts]
+    assert response.status_code == 302
+    return error_messages(response)
+
+
+class CountingStream(io.BytesIO):
+    """A request body that records how many bytes anyone read from it."""
+
+    consumed = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.consumed += len(chunk)
+        return chunk
+
+    def readline(self, size: int | None = -1) -> bytes:
+        line = super().readline(size)
+        self.consumed += len(line)
+        return line
+
+
+@pytest.mark.parametrize("xhr", [True, False], ids=["xhr", "form"])
+def test_a_file_over_the_limit_is_refused_with_its_real_size(
+    client_as_preparer: Client, draft: Filing, settings: Any, xhr: bool
+) -> None:
+    settings.PORTAL_MAX_UPLOAD_BYTES = TEN_MB
+    before = snapshot()
+
+    response = upload(
+        client_as_preparer, draft, xhr=xhr, image=("big.jpg", jpeg_of_size(TWELVE_POINT_FOUR_MB))
+    )
+
+    assert refusal_messages(response, xhr) == [
+        f"{licence_label()}: the file is 12.4 MB, more than the limit of 10 MB. "
+        "Reduce the image's resolution or quality and upload it again."
+    ]
+    assert snapshot() == before
+
+
+def test_an_id_card_side_over_the_limit_names_the_side_and_its_real_size(
+    client_as_preparer: Client, draft: Filing, settings: Any
+) -> None:
+    settings.PORTAL_MAX_UPLOAD_BYTES = TEN_MB
+    before = snapshot()
+
+    response = upload(
+        client_as_preparer,
+        draft,
+        kind=PROPRIETOR,
+        front=("f.jpg", imagecorpus.jpeg_bytes()),
+        back=("b.jpg", jpeg_of_size(TWELVE_POINT_FOUR_MB)),
+    )
+
+    [message] = refusal_messages(response, xhr=True)
+    assert message.startswith(
+        f"{PROPRIETOR.label} · {Document.Part.BACK.label}: the file is 12.4 MB"
+    )
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("xhr", [True, False], ids=["xhr", "form"])
+def test_a_request_with_a_huge_content_length_is_refused_before_its_body_is_read(
+    preparer: User, draft: Filing, settings: Any, tmp_path: Path, xhr: bool
+) -> None:
+    """Refused from the header alone: neither the CSRF check nor the upload parser reads (or
+    spools to disk) a byte of the body."""
+    settings.PORTAL_MAX_UPLOAD_BYTES = TEN_MB
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(preparer)
+    body = multipart({"kind": str(LICENCE)}, {"image": ("big.jpg", imagecorpus.jpeg_bytes())})
+    stream = CountingStream(body)
+    before = snapshot()
+
+    response = client.post(
+        reverse("admin:filings_filing_document_upload", args=[draft.pk]),
+        data=body,
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        CONTENT_LENGTH=str(60 * 1024 * 1024),
+        **{"wsgi.input": stream},
+        **(XHR if xhr else {}),
+    )
+
+    assert refusal_messages(response, xhr) == [
+        "The upload is 60 MB, more than the limit of 10 MB per image. Nothing was saved. "
+        "Reduce the image's resolution or quality and upload it again."
+    ]
+    assert stream.consumed == 0
+    assert stored_files(tmp_path) == []
+    assert snapshot() == before
+
+
+def test_two_sides_at_the_limit_are_not_refused_for_the_request_size(
+    client_as_preparer: Client, draft: Filing, settings: Any
+) -> None:
+    settings.PORTAL_MAX_UPLOAD_BYTES = 1024 * 1024
+    side = jpeg_of_size(1024 * 1024)
+
+    response = upload(
+        client_as_preparer, draft, kind=PROPRIETOR, front=("f.jpg", side), back=("b.jpg", side)
+    )
+
+    assert response.status_code == 200, response.content
+
+
+def test_the_upload_still_needs_its_csrf_token(preparer: User, draft: Filing) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(preparer)
+    before = snapshot()
+    files = {"image": ("a.jpg", imagecorpus.jpeg_bytes())}
+
+    refused = upload(client, draft, **files)
+
+    assert refused.status_code == 403
+    assert snapshot() == before
+    page = client.get(reverse("admin:filings_filing_documents", args=[draft.pk]))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert token is not None
+    body = multipart({"csrfmiddlewaretoken": token.group(1), "kind": str(LICENCE)}, files)
+    accepted = client.post(
+        reverse("admin:filings_filing_document_upload", args=[draft.pk]),
+        data=body,
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+        **XHR,
+    )
+    assert accepted.status_code == 200, accepted.content
+
+
+# --- file names of ID documents -----------------------------------------------------------
+
+ID_NAMES = {
+    "proprietor-FRONT-正面.jpg",
+    "proprietor-BACK-反面.png",
+    "operator-ID-管理员证件.jpg",
+    "operator-INHAND-自拍.jpg",
+}
+
+
+@pytest.fixture
+def filing_with_id_documents(preparer: User, draft: Filing) -> Filing:
+    jpeg, png = imagecorpus.jpeg_bytes(), imagecorpus.png_bytes()
+    document_upload(
+        actor=preparer, filing=draft, kind=LICENCE, upload=Upload("LICENCE-营业执照.jpg", jpeg)
+    )
+    document_upload_sides(
+        actor=preparer,
+        filing=draft,
+        kind=PROPRIETOR,
+        front=Upload("proprietor-FRONT-正面.jpg", jpeg),
+        back=Upload("proprietor-BACK-反面.png", png),
+    )
+    for kind, name in [
+        (Document.Kind.OPERATOR_IDCARD, "operator-ID-管理员证件.jpg"),
+        (Document.Kind.OPERATOR_IDCARD_INHAND, "operator-INHAND-自拍.jpg"),
+    ]:
+        document_upload(actor=preparer, filing=draft, kind=kind, upload=Upload(name, jpeg))
+    return draft
+
+
+def id_file_names(filing: Filing) -> set[str]:
+    """Every name an ID document of `filing` has: as uploaded, cleaned, and sent."""
+    names = set(ID_NAMES)
+    for document in filing.documents.filter(kind__in=Document.SENSITIVE_KINDS):
+        names |= {document.original_name, document.api_filename}
+    return names
+
+
+def test_the_documents_page_shows_an_auditor_no_file_names_of_id_documents(
+    client: Client, auditor: User, filing_with_id_documents: Filing
+) -> None:
+    client.force_login(auditor)
+
+    response = client.get(
+        reverse("admin:filings_filing_documents", args=[filing_with_id_documents.pk])
+    )
+
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    for name in id_file_names(filing_with_id_documents):
+        assert name not in page, name
+    assert "LICENCE-营业执照.jpg" in page
+
+
+def test_the_documents_page_shows_a_reviewer_the_file_names_of_id_documents(
+    client: Client, reviewer: User, filing_with_id_documents: Filing
+) -> None:
+    client.force_login(reviewer)
+
+    response = client.get(
+        reverse("admin:filings_filing_documents", args=[filing_with_id_documents.pk])
+    )
+
+    page = html.unescape(response.content.decode())
+    # The page shows the image each kind sends: for a two-sided card, the composition.
+    for name in ["operator-ID-管理员证件.jpg", "operator-INHAND-自拍.jpg"]:
+        assert name in page, name
+    assert f"{PROPRIETOR}-front-back.jpg" in page
+
+
+@pytest.mark.parametrize("xhr", [True, False], ids=["xhr", "form"])
+def test_the_upload_answer_names_no_id_file_to_a_user_who_may_not_see_it(
+    client: Client, draft: Filing, xhr: bool
+) -> None:
+    """Someone who may edit filings but not see ID documents (a custom role)."""
+    editor = User.objects.create_user("editor", is_staff=True)
+    editor.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="filings",
+            codename__in=["view_filing", "change_filing", "add_document", "view_document"],
+        )
+    )
+    client.force_login(editor)
+
+    response = upload(
+        client,
+        draft,
+        kind=Document.Kind.OPERATOR_IDCARD_INHAND,
+        xhr=xhr,
+        image=("operator-INHAND-自拍.jpg", imagecorpus.jpeg_bytes()),
+    )
+
+    if xhr:
+        assert response.status_code == 200, response.content
+        answer = json.dumps(response.json(), ensure_ascii=False)
+    else:
+        assert response.status_code == 302
+        answer = " ".join(str(m) for m in get_messages(response.wsgi_request))
+        assert error_messages(response) == []
+    assert Document.objects.filter(filing=draft).count() == 1
+    assert "自拍" not in answer
+    assert "INHAND" not in answer

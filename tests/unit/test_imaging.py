@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pytest
 from django.conf import settings
-from PIL import Image
+from PIL import Image, ImageChops, ImageOps, ImageStat, JpegImagePlugin
 
 from filings import imaging
 from filings.validators import inspect_image
@@ -28,6 +29,15 @@ def decoded(data: bytes) -> Image.Image:
 def near(pixel: object, colour: tuple[int, int, int], tolerance: int = 40) -> bool:
     assert isinstance(pixel, tuple)
     return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
+
+
+def psnr(image: Image.Image, reference: Image.Image) -> float:
+    """Peak signal-to-noise ratio in dB of `image` against `reference` (same size)."""
+    mode = "CMYK" if reference.mode == "CMYK" else "RGB"
+    difference = ImageChops.difference(image.convert(mode), reference.convert(mode))
+    squares = ImageStat.Stat(difference).sum2
+    mse = sum(squares) / (len(squares) * image.width * image.height)
+    return 10 * math.log10(255**2 / mse) if mse else math.inf
 
 
 def test_composition_is_one_jpeg_front_above_back() -> None:
@@ -192,3 +202,185 @@ def test_thumbnail_box_and_orientation() -> None:
     image = decoded(imaging.thumbnail_jpeg(corpus.jpeg_bytes(800, 400, exif_orientation=6), box=64))
     assert image.size == (32, 64)
     assert near(image.getpixel((24, 8)), corpus.RED)
+
+
+# --- strip_metadata: what is stored carries the picture and its ICC profile only ---------------
+
+
+def upright(data: bytes) -> Image.Image:
+    """What a viewer shows: the decoded source with its EXIF orientation applied."""
+    image = ImageOps.exif_transpose(decoded(data))
+    assert image is not None
+    return image
+
+
+def test_jpeg_loses_exif_gps_xmp_iptc_comments_and_trailing_bytes_keeps_icc() -> None:
+    data = corpus.jpeg_with_metadata(80, 40, orientation=6)
+    source = decoded(data)
+    assert source.getexif().get_ifd(0x8825)  # the GPS position is really there
+
+    clean = imaging.strip_metadata(data)
+
+    corpus.assert_no_metadata(clean)
+    assert corpus.jpeg_icc_profile(clean) == source.info["icc_profile"]
+    image = decoded(clean)
+    assert (image.format, image.mode) == ("JPEG", "RGB")
+    # Orientation 6 applied: stored 80×40, shown (and now stored) 40×80 with the stored
+    # top-left (red) quadrant at the top right.
+    assert image.size == (40, 80)
+    assert near(image.getpixel((30, 10)), corpus.RED)
+    assert near(image.getpixel((10, 60)), corpus.BLUE)
+    assert near(image.getpixel((10, 10)), corpus.WHITE)
+
+
+def test_png_loses_text_exif_time_private_chunks_and_trailing_bytes_keeps_icc() -> None:
+    data = corpus.png_with_metadata(80, 40, orientation=6)
+
+    clean = imaging.strip_metadata(data)
+
+    corpus.assert_no_metadata(clean)
+    assert corpus.png_icc_profile(clean) == decoded(data).info["icc_profile"]
+    image = decoded(clean)
+    assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (40, 80))
+    assert image.tobytes() == upright(data).tobytes()  # lossless
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_is_applied(orientation: int) -> None:
+    data = corpus.jpeg_with_metadata(80, 40, orientation=orientation)
+    expected = upright(data)
+
+    image = decoded(imaging.strip_metadata(data))
+
+    assert image.size == expected.size
+    width, height = image.size
+    for point in [(width // 4, height // 4), (3 * width // 4, 3 * height // 4)]:
+        pixel = expected.getpixel(point)
+        assert isinstance(pixel, tuple)
+        assert near(image.getpixel(point), (pixel[0], pixel[1], pixel[2]), tolerance=24)
+
+
+@pytest.mark.parametrize(
+    "mode", ["RGB", "RGBA", "P", "L", "LA", "I;16"], ids=lambda mode: mode.replace(";", "")
+)
+def test_rotated_png_keeps_mode_and_pixels(mode: str) -> None:
+    data = corpus.png_with_metadata(30, 20, mode=mode, orientation=8)
+
+    image = decoded(imaging.strip_metadata(data))
+
+    expected = upright(data)
+    assert (image.mode, image.size) == (expected.mode, (20, 30))
+    assert image.tobytes() == expected.tobytes()
+
+
+def test_rotated_palette_png_keeps_its_transparency() -> None:
+    source = decoded(corpus.palette_png_with_transparency())
+    buffer = io.BytesIO()
+    source.save(
+        buffer, "PNG", transparency=source.info["transparency"], exif=corpus.exif_with_gps(6)
+    )
+
+    image = decoded(imaging.strip_metadata(buffer.getvalue()))
+
+    assert image.mode == "P"
+    assert image.info["transparency"] == source.info["transparency"]
+    assert image.convert("RGBA").tobytes() == upright(buffer.getvalue()).convert("RGBA").tobytes()
+
+
+def test_unrotated_jpeg_is_cleaned_without_touching_the_picture() -> None:
+    """Orientation 1 (or none): the segments are dropped and the compressed picture is kept
+    byte for byte, so nothing is lost to a second compression."""
+    for orientation in (None, 1):
+        data = corpus.jpeg_with_metadata(200, 120, orientation=orientation)
+
+        clean = imaging.strip_metadata(data)
+
+        corpus.assert_no_metadata(clean)
+        assert decoded(clean).tobytes() == decoded(data).tobytes()
+        scan = data.index(b"\xff\xda")
+        assert clean.endswith(data[scan : data.rindex(b"\xff\xd9") + 2])
+
+
+@pytest.mark.parametrize(
+    ("subsampling", "kept"), [(0, 0), (1, 0), (2, 2)], ids=["4:4:4", "4:2:2", "4:2:0"]
+)
+def test_rotated_jpeg_keeps_quality_size_and_chroma_subsampling(
+    subsampling: int, kept: int
+) -> None:
+    """Re-encoded with the source's own tables: as faithful as, and no bigger than, the upload.
+    4:2:2 halves the colour width; turned, it is kept at full resolution (4:4:4)."""
+    noise = Image.effect_noise((640, 480), 12).convert("RGB")
+    photo = ImageChops.add(corpus.pattern_image(640, 480), noise, offset=-128)
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=90, subsampling=subsampling, exif=corpus.exif_with_gps(6))
+    source = buffer.getvalue()
+
+    clean = imaging.strip_metadata(source)
+
+    result = decoded(clean)
+    assert result.size == (480, 640)
+    assert JpegImagePlugin.get_sampling(result) == kept
+    assert psnr(result, upright(source)) > 42
+    assert len(clean) < len(source) * 1.1
+
+
+def test_rotated_cmyk_and_grayscale_jpegs_keep_their_mode_and_colours() -> None:
+    for mode in ("CMYK", "L"):
+        data = corpus.jpeg_with_metadata(80, 40, mode=mode, orientation=6)
+        image = decoded(imaging.strip_metadata(data))
+        assert (image.mode, image.size) == (mode, (40, 80))
+        assert psnr(image, upright(data)) > 35
+
+
+@pytest.mark.parametrize("name", sorted(corpus.all_accepted_samples()))
+def test_every_accepted_sample_comes_out_clean_and_passes_inspection(name: str) -> None:
+    data = corpus.all_accepted_samples()[name]
+    before = inspect_image(data, field_label="x", max_bytes=10**7, max_pixels=10**8)
+
+    clean = imaging.strip_metadata(data)
+
+    corpus.assert_no_metadata(clean)
+    after = inspect_image(clean, field_label="x", max_bytes=10**7, max_pixels=10**8)
+    assert (after.format, after.width, after.height) == (before.format, before.width, before.height)
+    assert imaging.strip_metadata(clean) == clean
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        corpus.jpeg_bytes(),
+        corpus.jpeg_bytes(icc_profile=True),
+        corpus.jpeg_bytes(mode="CMYK"),
+        corpus.jpeg_bytes(progressive=True, noise=True),
+        corpus.png_bytes(mode="RGBA"),
+        corpus.palette_png_with_transparency(),
+    ],
+    ids=["jpeg", "jpeg-icc", "cmyk", "progressive", "png", "png-palette"],
+)
+def test_a_file_without_metadata_is_kept_byte_for_byte(data: bytes) -> None:
+    assert imaging.strip_metadata(data) == data
+
+
+def test_jfif_thumbnail_is_dropped() -> None:
+    data = corpus.jpeg_bytes()
+    thumbnail = bytes(3 * 2 * 2)
+    app0 = b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x02\x02" + thumbnail
+    with_thumbnail = data[:2] + b"\xff\xe0" + (len(app0) + 2).to_bytes(2, "big") + app0
+    with_thumbnail += data[data.index(b"\xff", 4) :]
+
+    corpus.assert_no_metadata(imaging.strip_metadata(with_thumbnail))
+
+
+@pytest.mark.parametrize("bad", [b"", corpus.gif_bytes(), corpus.html_bytes()])
+def test_strip_metadata_refuses_what_is_not_a_jpeg_or_png(bad: bytes) -> None:
+    with pytest.raises(imaging.ImagingError):
+        imaging.strip_metadata(bad)
+
+
+def test_thumbnails_and_compositions_carry_no_comment() -> None:
+    # Pillow copies a JPEG comment from the decoded image into what it writes.
+    buffer = io.BytesIO()
+    corpus.pattern_image(300, 200).save(buffer, "JPEG", comment=corpus.METADATA_SECRETS[2])
+    for data in (buffer.getvalue(), corpus.jpeg_with_metadata()):
+        corpus.assert_no_metadata(imaging.thumbnail_jpeg(data))
+        corpus.assert_no_metadata(imaging.compose_id_card(data, corpus.png_with_metadata()))

@@ -291,6 +291,26 @@ def test_too_large_states_the_limit_in_mb() -> None:
     assert "2.1 MB, more than the limit of 2 MB" in rendered(error)
 
 
+@pytest.mark.parametrize(
+    ("size", "says"),
+    [
+        (round(12.4 * 1024 * 1024), "12.4 MB"),
+        (60 * 1024 * 1024, "60 MB"),
+        (10 * 1024 * 1024 + 1, "10.1 MB"),
+    ],
+)
+def test_file_size_check_reports_the_size_it_is_given(size: int, says: str) -> None:
+    """A file over the limit is not read: the size the upload reported is the one named."""
+    with pytest.raises(ValidationError) as caught:
+        v.check_file_size(size, field_label=FIELD, max_bytes=10 * 1024 * 1024)
+    assert caught.value.code == v.IMAGE_TOO_LARGE
+    assert rendered(caught.value) == (
+        f"{FIELD}: the file is {says}, more than the limit of 10 MB. "
+        "Reduce the image's resolution or quality and upload it again."
+    )
+    v.check_file_size(10 * 1024 * 1024, field_label=FIELD, max_bytes=10 * 1024 * 1024)
+
+
 def test_too_large_is_decided_before_anything_is_parsed() -> None:
     error = reject(corpus.gif_bytes(), max_bytes=10)
     assert error.code == v.IMAGE_TOO_LARGE
