@@ -123,16 +123,23 @@ EVENT_FIELDS = (
 )
 
 
-def _rows(chunk_size: int) -> Iterator[tuple[Any, ...]]:
-    return AuditEvent.objects.order_by("seq").values_list(*EVENT_FIELDS).iterator(chunk_size)
+def _rows(chunk_size: int, after_seq: int) -> Iterator[tuple[Any, ...]]:
+    events = AuditEvent.objects.filter(seq__gt=after_seq) if after_seq else AuditEvent.objects
+    return events.order_by("seq").values_list(*EVENT_FIELDS).iterator(chunk_size)
 
 
-def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
-    """Walk the chain in order with constant memory; stop at the first broken event."""
-    expected_seq = 1
-    prev_hash = GENESIS_HASH
+def verify_chain(
+    *, chunk_size: int = 2000, after_seq: int = 0, after_hash: str = GENESIS_HASH
+) -> ChainReport:
+    """Walk the chain in order with constant memory; stop at the first broken event.
+
+    With `after_seq` and `after_hash` (a trusted anchor) only the events after it are walked,
+    linked to that hash; `count` is then the number of events walked.
+    """
+    expected_seq = after_seq + 1
+    prev_hash = after_hash
     count = 0
-    for row in _rows(chunk_size):
+    for row in _rows(chunk_size, after_seq):
         seq, *content, stored_prev, stored_hash = row
         fields = dict(zip(EVENT_FIELDS[1:9], content, strict=True))
         if seq != expected_seq:
@@ -155,26 +162,27 @@ def verify_chain(*, chunk_size: int = 2000) -> ChainReport:
         prev_hash = stored_hash
         expected_seq += 1
         count += 1
+    last = expected_seq - 1
     head = AuditChainHead.objects.filter(pk=HEAD_PK).first()
-    if head is not None and head.seq < count:
+    if head is not None and head.seq < last:
         return ChainReport(
             False,
             count,
-            count,
+            last,
             prev_hash,
             head.seq + 1,
-            f"beyond the chain head: the head says #{head.seq}, but events go on to #{count} "
+            f"beyond the chain head: the head says #{head.seq}, but events go on to #{last} "
             "(written outside audit.record)",
         )
-    if head is not None and head.seq != count:
+    if head is not None and head.seq != last:
         return ChainReport(
             False,
             count,
-            count,
+            last,
             prev_hash,
-            count + 1,
-            f"tail missing: the chain head says #{head.seq}, the last event is #{count}",
+            last + 1,
+            f"tail missing: the chain head says #{head.seq}, the last event is #{last}",
         )
-    if head is not None and count and head.hash != prev_hash:
-        return ChainReport(False, count, count, prev_hash, count, "the chain head's hash differs")
-    return ChainReport(True, count, count, prev_hash)
+    if head is not None and last and head.hash != prev_hash:
+        return ChainReport(False, count, last, prev_hash, last, "the chain head's hash differs")
+    return ChainReport(True, count, last, prev_hash)

@@ -14,6 +14,7 @@ from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from filings.media_crypto import MediaKeyError, parse_keyring
 from portal.env import (
     env_bool,
     env_choice,
@@ -34,6 +35,8 @@ DEBUG = env_bool("DEBUG", False)
 # Development values: used only while DEBUG is on, refused when it is off.
 _DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"  # noqa: S105  # nosec B105
 _DEVELOPMENT_AUDIT_CHAIN_KEY = "demo-audit-chain-key-development-only"
+# 32 bytes of "d": a keyring anybody can read, so only ever for development data.
+_DEVELOPMENT_MEDIA_KEYS = "dev:ZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGQ="  # nosec B105
 
 
 def _secret(name: str, development_value: str) -> str:
@@ -178,6 +181,23 @@ if not env_bool("AWS_QUERYSTRING_AUTH", True):
 AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 24 * 3600)
 ADDRESSING_STYLES = ("auto", "path", "virtual")
 CHECKSUM_MODES = ("when_supported", "when_required")
+SERVER_SIDE_ENCRYPTION = ("AES256", "aws:kms")
+
+
+def _sse_parameters() -> dict[str, str]:
+    """AES256 (S3-managed keys; TOS and MinIO take it too) or aws:kms with a key id."""
+    mode = env_choice("AWS_S3_SERVER_SIDE_ENCRYPTION", SERVER_SIDE_ENCRYPTION)
+    parameters = {"ServerSideEncryption": mode}
+    kms_key = env_str("AWS_S3_SSE_KMS_KEY_ID")
+    if mode == "aws:kms" and kms_key:
+        parameters["SSEKMSKeyId"] = kms_key
+    elif kms_key:
+        raise ImproperlyConfigured(
+            "AWS_S3_SSE_KMS_KEY_ID needs AWS_S3_SERVER_SIDE_ENCRYPTION=aws:kms."
+        )
+    return parameters
+
+
 if AWS_STORAGE_BUCKET_NAME:
     # Volcengine TOS rejects the CRC checksums boto3 adds by default: it needs "when_required".
     # Values checked against the choices above (boto3's type stubs want them as literals).
@@ -210,11 +230,14 @@ if AWS_STORAGE_BUCKET_NAME:
             "default_acl": None,
             "file_overwrite": False,
             "client_config": _s3_client_config,
+            # Server-side encryption of every object (django-storages' object parameters).
+            "object_parameters": _sse_parameters(),
         },
     }
 else:
+    # The embedded default: files encrypted by the portal (AES-256-GCM, PORTAL_MEDIA_KEYS).
     DEFAULT_STORAGE = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "BACKEND": "filings.encrypted_storage.EncryptedFileSystemStorage",
         "OPTIONS": {"location": VAR_DIR / "media", "base_url": None},
     }
 STORAGES = {
@@ -223,8 +246,15 @@ STORAGES = {
     if not DEBUG
     else {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# Keyring of filings.encrypted_storage (`id:base64key,…`, current first); parsed where it is used.
-PORTAL_MEDIA_KEYS = env_str("PORTAL_MEDIA_KEYS")
+# Keyring of filings.encrypted_storage (`id:base64key,…`, current first), checked at start-up.
+PORTAL_MEDIA_KEYS = (
+    "" if AWS_STORAGE_BUCKET_NAME else _secret("PORTAL_MEDIA_KEYS", _DEVELOPMENT_MEDIA_KEYS)
+)
+if PORTAL_MEDIA_KEYS:
+    try:
+        parse_keyring(PORTAL_MEDIA_KEYS)
+    except MediaKeyError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
 # Filesystem-stored documents are fetched by Volcengine through signed, expiring URLs on this base.
 PORTAL_PUBLIC_BASE_URL = env_str("PORTAL_PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_ADMIN_PATH = env_str("PORTAL_ADMIN_PATH", "admin/").strip("/") + "/"
@@ -251,6 +281,15 @@ VOLC_SANDBOX_FETCH_IMAGES = env_bool("VOLC_SANDBOX_FETCH_IMAGES", False)
 
 # --- Audit trail ---------------------------------------------------------------------------
 AUDIT_CHAIN_KEY = _secret("AUDIT_CHAIN_KEY", _DEVELOPMENT_AUDIT_CHAIN_KEY)
+# Anchors of the chain head: an S3 bucket with Object Lock (production) or an append-only file.
+PORTAL_ANCHOR_BUCKET = env_str("PORTAL_ANCHOR_BUCKET")
+PORTAL_ANCHOR_PREFIX = env_str("PORTAL_ANCHOR_PREFIX", "audit-anchors/")
+PORTAL_ANCHOR_RETENTION_DAYS = env_int("PORTAL_ANCHOR_RETENTION_DAYS", 3650)
+PORTAL_ANCHOR_S3_ENDPOINT_URL = env_str("PORTAL_ANCHOR_S3_ENDPOINT_URL", AWS_S3_ENDPOINT_URL)
+PORTAL_ANCHOR_S3_REGION_NAME = env_str(
+    "PORTAL_ANCHOR_S3_REGION_NAME", env_str("AWS_S3_REGION_NAME")
+)
+PORTAL_ANCHOR_FILE = env_str("PORTAL_ANCHOR_FILE") or str(VAR_DIR / "anchors" / "audit.jsonl")
 
 # --- Production hardening (DEBUG off) ----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

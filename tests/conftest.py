@@ -29,13 +29,21 @@ def free_port() -> int:
 
 @pytest.fixture(autouse=True)
 def isolated_storage(settings: Any, tmp_path: Any) -> None:
+    """The embedded default, encrypted filesystem storage, in a folder of the test's own."""
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "BACKEND": "filings.encrypted_storage.EncryptedFileSystemStorage",
             "OPTIONS": {"location": str(tmp_path / "media")},
         },
     }
+
+
+@pytest.fixture(autouse=True)
+def isolated_anchors(settings: Any, tmp_path: Any) -> None:
+    """Audit anchors in an append-only file of the test's own."""
+    settings.PORTAL_ANCHOR_BUCKET = ""
+    settings.PORTAL_ANCHOR_FILE = str(tmp_path / "anchors" / "audit.jsonl")
 
 
 # The groups come from a data migration; a transactional test's flush removes them, so the

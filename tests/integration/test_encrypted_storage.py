@@ -105,6 +105,15 @@ def test_a_file_written_before_encryption_is_encrypted_by_reencrypt_media(
 
 
 @pytest.mark.django_db
-def test_reencrypt_media_refuses_other_storages(preparer: User) -> None:
+def test_reencrypt_media_refuses_other_storages(
+    preparer: User, settings: Any, tmp_path: Path
+) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "plain")},
+        },
+    }
     with pytest.raises(CommandError, match="encrypted filesystem storage"):
         call_command("reencrypt_media", stdout=io.StringIO())
