@@ -6,6 +6,7 @@ start get only what each test gives them.
 """
 
 import os
+from pathlib import Path
 
 DEVELOPMENT_DEFAULTS = {"DEBUG": "true", "VOLC_SANDBOX_ENABLED": "true"}
 
@@ -16,3 +17,12 @@ try:
 finally:
     for _name in _added:
         del os.environ[_name]
+
+# A file, not SQLite's shared in-memory database: the live server's threads then wait for each
+# other's writes (the busy timeout) instead of failing with "database table is locked". It lives
+# in memory-backed /dev/shm where there is one, and skips fsync: a test database is thrown away.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    _shm = Path("/dev/shm")  # noqa: S108  # a throwaway test database, private to this process
+    _folder = _shm if _shm.is_dir() else VAR_DIR  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(_folder / f"portal-test-{os.getpid()}.sqlite3")}  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA synchronous=OFF"  # noqa: F405

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
-from filings.models import AuditEvent, CallScript, Filing, Submission
+from filings.models import CallScript, Filing, Submission
 from filings.sandbox.models import SandboxRequest
+from filings.selectors import filing_timeline
 from filings.services import review
 from tests import builders
 from tests.e2e.conftest import expect, href, screenshot
@@ -116,7 +117,7 @@ def test_reviewer_requests_changes_then_approves_and_sends_to_the_sandbox(
     filing.refresh_from_db()
     assert filing.status == Filing.Status.SUBMITTED
     assert SandboxRequest.objects.count() == 1  # exactly one request reached the provider
-    kinds = list(AuditEvent.objects.filter(filing=filing).values_list("kind", flat=True))
+    kinds = list(filing_timeline(filing).values_list("kind", flat=True))
     assert kinds[-4:] == [
         "filing.submitted",
         "filing.approved",
