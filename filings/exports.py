@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from filings import audit
-from filings.audit import ChainReport, verify_chain
+from filings.anchors import Anchor, Verification, verify_trail
 from filings.personal_data import hidden_kinds
 from filings.redaction import redact_event_data
 from filings.selectors import (
@@ -19,6 +19,7 @@ from filings.selectors import (
     audit_rows,
     submission_rows,
 )
+from filings.services.anchoring import audit_anchor
 from filings.services.common import Actor, require_perm
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -67,13 +68,19 @@ def jsonl_lines(
         yield json.dumps(record, ensure_ascii=False, default=str) + "\n"
 
 
-def _meta(what: str, report: ChainReport) -> dict[str, Any]:
+def _meta(what: str, verification: Verification, anchor: Anchor | None) -> dict[str, Any]:
+    report = verification.chain
+    problems = [f"#{report.bad_seq}: {report.reason}"] if not report.ok else []
+    problems += [str(problem) for problem in verification.problems]
     return {
         "what": what,
-        "chain_verified": report.ok,
-        "chain_problem": "" if report.ok else f"#{report.bad_seq}: {report.reason}",
+        "chain_verified": verification.ok,
+        "chain_problem": "; ".join(problems),
         "head_seq": report.head_seq,
         "head_hash": report.head_hash,
+        "anchors_checked": verification.anchors,
+        "anchor_seq": anchor.seq if anchor else "",
+        "anchor_hash": anchor.hash if anchor else "",
     }
 
 
@@ -93,10 +100,11 @@ def _redacted(rows: Iterator[tuple[Any, ...]], hidden: frozenset[str]) -> Iterat
 def history_export(
     *, actor: Actor, what: str, fmt: str, queryset: QuerySet[Any], filters: dict[str, str]
 ) -> Iterator[str]:
-    """Record the export as an audit event, verify the chain, then stream the rows.
+    """Record the export as an audit event, verify the trail, anchor it, then stream the rows.
 
-    The first line states the chain's verification and its head (seq and hash), so an auditor
-    holding an earlier export can prove that later history kept its tail.
+    The first line states the verification (chain and anchors), the head (seq and hash) and the
+    anchor written for this export, so an auditor holding an earlier export, or the anchor
+    store, can prove that later history kept its tail.
     """
     require_perm(actor, "filings.export_history")
     if what not in ("submissions", *EVENT_EXPORTS) or fmt not in WRITERS:
@@ -108,8 +116,8 @@ def history_export(
             target=actor,  # type: ignore[arg-type]
             data={"what": what, "format": fmt, "filters": filters},
         )
-    report = verify_chain()
-    meta = _meta(what, report)
+    verification = verify_trail()
+    meta = _meta(what, verification, audit_anchor())
     if what in EVENT_EXPORTS:
         rows = audit_rows(queryset.filter(seq__lte=event.seq))
         hidden = hidden_kinds(actor)

@@ -14,6 +14,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from filings.anchors import Anchor, FileAnchorStore, S3AnchorStore, make_anchor
@@ -234,3 +236,48 @@ def test_s3_anchors_cannot_be_deleted_or_overwritten_before_retention_ends(
             Bucket="portal-anchors", Key=listed["Key"], VersionId=listed["VersionId"]
         )
     assert store.read_all() == [anchor]
+
+
+# --- exports anchor the trail and state the anchor
+
+
+def export_meta(user: User) -> dict[str, Any]:
+    client = Client()
+    client.force_login(user)
+    response = client.get(reverse("admin:filings_auditevent_export", args=["jsonl"]))
+    first = b"".join(response.streaming_content).decode().splitlines()[0]
+    return dict(json.loads(first)["export"])
+
+
+def test_every_export_writes_an_anchor_and_states_it(
+    anchors: FileAnchorStore, preparer: User, auditor: User
+) -> None:
+    some_history(preparer)
+
+    meta = export_meta(auditor)
+
+    [anchor] = anchors.read_all()
+    exported = AuditEvent.objects.get(kind="audit.exported")
+    assert (anchor.seq, anchor.hash) == (exported.seq, exported.hash)
+    assert (meta["anchor_seq"], meta["anchor_hash"]) == (anchor.seq, anchor.hash)
+    assert meta["chain_verified"] is True
+    assert meta["anchors_checked"] == 0  # checked before this export's own anchor
+    assert export_meta(auditor)["anchors_checked"] == 1
+
+
+def test_an_export_after_truncation_says_the_trail_is_broken(
+    anchors: FileAnchorStore, preparer: User, auditor: User
+) -> None:
+    some_history(preparer)
+    anchor = audit_anchor()
+    assert anchor is not None
+    cut = anchor.seq - 2
+    kept = AuditEvent.objects.get(seq=cut)
+    with as_database_owner():
+        execute(f"DELETE FROM {TABLE} WHERE seq > %s", [cut])  # noqa: S608
+        execute(f"UPDATE {HEAD_TABLE} SET seq = %s, hash = %s", [cut, kept.hash])  # noqa: S608
+
+    meta = export_meta(auditor)
+
+    assert meta["chain_verified"] is False
+    assert meta["chain_problem"].startswith(f"truncation at #{anchor.seq}")
