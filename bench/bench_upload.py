@@ -271,7 +271,7 @@ def main() -> int:
 def validation_floor(paths: list[Path]) -> float:
     from django.conf import settings
 
-    from filings.validators import inspect_image
+    from filings.image_checks import inspect_image
 
     blobs = [path.read_bytes() for path in paths]
     samples = []

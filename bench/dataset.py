@@ -56,7 +56,7 @@ class Meta:
 
 def credit_codes(start: int = 1) -> Iterator[str]:
     """Valid GB 32100 codes (with the GB 11714 organisation-code check), one per number."""
-    from filings.validators import credit_code_check_character, organization_code_check_character
+    from filings.credit_code import credit_code_check_character, organization_code_check_character
 
     for number in count(start):
         body = f"{number:08d}"

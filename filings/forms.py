@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from filings.credit_code import normalize_credit_code
 from filings.models import CallScript, Company, Document, Filing
-from filings.validators import normalize_credit_code
 
 
 class CompanyForm(forms.ModelForm[Company]):

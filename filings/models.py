@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from filings.validators import credit_code_validator
+from filings.credit_code import credit_code_validator
 
 
 class Company(models.Model):

@@ -6,10 +6,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from filings.content import current_documents
+from filings.credit_code import validate_credit_code
 from filings.errors import PREFLIGHT_FAILED, PreflightFailed, StorageUnavailable
 from filings.models import Document, Filing
 from filings.storage import fetch_url
-from filings.validators import validate_credit_code
 from filings.volc.config import credentials_problems
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from filings.content import current_documents
 from filings.errors import FilingsError
 from filings.forms import DocumentUploadForm
+from filings.image_checks import megabytes
 from filings.models import Document, Filing
 from filings.personal_data import hidden_kinds
 from filings.preflight import content_checks
@@ -25,7 +26,6 @@ from filings.services.documents import (
     document_upload,
     document_upload_sides,
 )
-from filings.validators import megabytes
 from filings.workflow import EDITABLE_STATES
 
 # At most two files come in one request (front and back of an ID card); the multipart headers

@@ -11,18 +11,13 @@ from django.utils.translation import gettext as _
 
 from filings import audit
 from filings.errors import NOT_EDITABLE, FilingsError
+from filings.filenames import api_filename, clean_filename
+from filings.image_checks import ImageInfo, check_file_size, inspect_image
 from filings.imaging import ImagingError, compose_id_card, strip_metadata
 from filings.models import Document, Filing
 from filings.services.common import Actor, require_perm, user_id
 from filings.services.editing import editable_filing, touch
 from filings.storage import document_key, objects_removed_on_error, save_object
-from filings.validators import (
-    ImageInfo,
-    api_filename,
-    check_file_size,
-    clean_filename,
-    inspect_image,
-)
 from filings.workflow import EDITABLE_STATES
 
 

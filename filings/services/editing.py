@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from filings import audit, errors
+from filings.credit_code import normalize_credit_code
 from filings.four_eyes import COMPANY_CHANGED
 from filings.models import CallScript, Company, Filing
 from filings.services.common import (
@@ -16,7 +17,6 @@ from filings.services.common import (
     transition,
     user_id,
 )
-from filings.validators import normalize_credit_code
 from filings.workflow import EDITABLE_STATES, Action, State
 
 FILING_FIELDS = ("callee_source", "business_carrier")

@@ -10,7 +10,7 @@ from django.conf import settings
 from PIL import Image, ImageChops, ImageOps, ImageStat, JpegImagePlugin
 
 from filings import imaging
-from filings.validators import inspect_image
+from filings.image_checks import inspect_image
 from tests import imagecorpus as corpus
 
 
