@@ -24,6 +24,7 @@ COMPANY_LOCKED = _(
     "the send to finish, then try again."
 )
 COMMENT_REQUIRED = _("Please say what must change: the preparer sees this comment.")
+UNKNOWN_RESOLUTION = _("“{status}” is not a way to settle an unknown outcome.")
 NOTE_REQUIRED = _("Please give the evidence for this outcome (e.g. the support ticket's answer).")
 CONTENT_CHANGED = _(
     "The filing's content changed after it was approved; it must be reviewed again before sending."

@@ -1,5 +1,6 @@
 """Forms: parse and validate what people type; the services do the writing."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.credit_code import normalize_credit_code
 from filings.models import CallScript, Company, Document, Filing
+from filings.workflow import Input
 
 
 class CompanyForm(forms.ModelForm[Company]):
@@ -58,27 +60,29 @@ class DocumentUploadForm(forms.Form):
         return data
 
 
-class CommentForm(forms.Form):
-    comment = forms.CharField(
-        label=_("What must change"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
-    )
+class MoveForm(forms.Form):
+    """What a person gives with a workflow move: the fields its row of the policy asks for."""
 
+    FIELDS = {
+        Input.COMMENT: lambda: forms.CharField(
+            label=_("What must change"),
+            widget=forms.Textarea(attrs={"rows": 3}),
+            max_length=2000,
+            required=False,  # the service says why an empty comment is refused
+        ),
+        Input.EVIDENCE: lambda: forms.CharField(
+            label=_("Evidence (e.g. the support ticket's answer)"),
+            widget=forms.Textarea(attrs={"rows": 3}),
+            max_length=4000,
+            required=False,
+        ),
+        # Missing, it matches no content: the approval is refused as content changed.
+        Input.SEEN_HASH: lambda: forms.CharField(
+            widget=forms.HiddenInput, max_length=64, required=False
+        ),
+    }
 
-class ResolveForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("What happened"),
-        choices=[
-            ("SUBMITTED", _("Volcengine received it (SUBMITTED)")),
-            ("REJECTED", _("Volcengine refused it (REJECTED)")),
-            ("APPROVED", _("It never arrived: ready to send again (APPROVED)")),
-        ],
-    )
-    note = forms.CharField(
-        label=_("Evidence"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
-    )
-
-
-class ApproveForm(forms.Form):
-    """The approve button's form: the content hash of what the page showed the reviewer."""
-
-    content_hash = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    def __init__(self, needs: Iterable[Input], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in sorted(needs):
+            self.fields[name.value] = self.FIELDS[name]()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from filings.credit_code import credit_code_validator
+from filings.workflow import State
 
 
 class Company(models.Model):
@@ -37,14 +38,7 @@ class Company(models.Model):
 
 
 class Filing(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "DRAFT", _("Draft")
-        IN_REVIEW = "IN_REVIEW", _("In review")
-        APPROVED = "APPROVED", _("Approved")
-        SENDING = "SENDING", _("Sending")
-        SUBMITTED = "SUBMITTED", _("Submitted")
-        REJECTED = "REJECTED", _("Rejected")
-        UNKNOWN = "UNKNOWN", _("Outcome unknown")
+    Status = State  # the workflow's states are the model's choices
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     company = models.ForeignKey(

@@ -1,17 +1,35 @@
-"""Pure: the filing state machine of DESIGN.md as data, and the check of one move. No ORM."""
+"""Pure: the workflow policy, one table of moves, and the checks that read it. No ORM.
 
+Every move a filing can make is one row: from, to, the action, the permission it needs,
+whether four-eyes applies, its button, confirmation and success texts, and what a person must
+give with it. Services make moves through the table; the admin builds its buttons, its action
+view and its forms from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.db.models.enums import TextChoices
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
-class State(StrEnum):
-    DRAFT = "DRAFT"
-    IN_REVIEW = "IN_REVIEW"
-    APPROVED = "APPROVED"
-    SENDING = "SENDING"
-    SUBMITTED = "SUBMITTED"
-    REJECTED = "REJECTED"
-    UNKNOWN = "UNKNOWN"
+class State(TextChoices):
+    """Every state a filing can be in: the one list, also the model field's choices."""
+
+    DRAFT = "DRAFT", _("Draft")
+    IN_REVIEW = "IN_REVIEW", _("In review")
+    APPROVED = "APPROVED", _("Approved")
+    SENDING = "SENDING", _("Sending")
+    SUBMITTED = "SUBMITTED", _("Submitted")
+    REJECTED = "REJECTED", _("Rejected")
+    UNKNOWN = "UNKNOWN", _("Outcome unknown")
 
 
 class Action(StrEnum):
@@ -31,32 +49,145 @@ class Action(StrEnum):
     REWORK = "rework"
 
 
+class Input(StrEnum):
+    """What a person gives with a move, besides pressing its button."""
+
+    COMMENT = "comment"  # what must change, for the preparer
+    EVIDENCE = "note"  # what shows the outcome: a ticket, a message
+    SEEN_HASH = "content_hash"  # the content hash of the page the reviewer approved from
+
+
+REVIEW = "filings.review_filing"
+EDIT = "filings.change_filing"
+SEND = "filings.send_filing"
+
+
 @dataclass(frozen=True)
 class Transition:
+    """One row of the policy: a move from one state to another and who may make it how.
+
+    `permission` None: the portal makes the move itself (a send's outcome, an edit voiding an
+    approval), so it has no button. `page`: the move starts on a page of its own (the send
+    confirmation) instead of a button that acts at once.
+    """
+
     action: Action
     source: State
     target: State
     event_kind: str
+    permission: str | None = None
+    four_eyes: bool = False
+    label: StrOrPromise = ""
+    confirm: StrOrPromise = ""
+    done: StrOrPromise = ""
+    needs: frozenset[Input] = frozenset()
+    page: str = ""
+
+    @property
+    def by_person(self) -> bool:
+        return self.permission is not None
 
 
+Move = Transition
+
+RESOLVED = _("Outcome recorded.")
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition(Action.SUBMIT, State.DRAFT, State.IN_REVIEW, "filing.submitted"),
-    Transition(Action.WITHDRAW, State.IN_REVIEW, State.DRAFT, "filing.withdrawn"),
-    Transition(Action.REQUEST_CHANGES, State.IN_REVIEW, State.DRAFT, "filing.changes_requested"),
-    Transition(Action.APPROVE, State.IN_REVIEW, State.APPROVED, "filing.approved"),
+    Transition(
+        Action.SUBMIT,
+        State.DRAFT,
+        State.IN_REVIEW,
+        "filing.submitted",
+        EDIT,
+        label=_("Submit for review"),
+        done=_("Submitted for review."),
+    ),
+    Transition(
+        Action.WITHDRAW,
+        State.IN_REVIEW,
+        State.DRAFT,
+        "filing.withdrawn",
+        EDIT,
+        label=_("Withdraw from review"),
+        confirm=_("Withdraw this filing from review? It becomes a draft again."),
+        done=_("Withdrawn: the filing is a draft again."),
+    ),
+    Transition(
+        Action.REQUEST_CHANGES,
+        State.IN_REVIEW,
+        State.DRAFT,
+        "filing.changes_requested",
+        REVIEW,
+        label=_("Request changes"),
+        done=_("Changes requested: the preparer sees your comment."),
+        needs=frozenset({Input.COMMENT}),
+    ),
+    Transition(
+        Action.APPROVE,
+        State.IN_REVIEW,
+        State.APPROVED,
+        "filing.approved",
+        REVIEW,
+        four_eyes=True,
+        label=_("Approve"),
+        confirm=_("Approve exactly what this page shows? It can then be sent to Volcengine."),
+        done=_("Approved. It can now be sent to Volcengine."),
+        needs=frozenset({Input.SEEN_HASH}),
+    ),
     Transition(Action.VOID_APPROVAL, State.APPROVED, State.DRAFT, "filing.approval_voided"),
-    Transition(Action.START_SENDING, State.APPROVED, State.SENDING, "submission.sent"),
+    Transition(
+        Action.START_SENDING,
+        State.APPROVED,
+        State.SENDING,
+        "submission.sent",
+        SEND,
+        label=_("Send to Volcengine"),
+        confirm=_("Send this filing to Volcengine now? This cannot be undone."),
+        page="admin:filings_filing_send",
+    ),
     Transition(Action.RECORD_ACCEPTED, State.SENDING, State.SUBMITTED, "submission.response"),
     Transition(Action.RECORD_REJECTED, State.SENDING, State.REJECTED, "submission.response"),
     Transition(Action.RECORD_NOT_SENT, State.SENDING, State.APPROVED, "submission.response"),
     Transition(Action.RECORD_UNKNOWN, State.SENDING, State.UNKNOWN, "submission.response"),
-    Transition(Action.RESOLVE_SUBMITTED, State.UNKNOWN, State.SUBMITTED, "filing.resolved"),
-    Transition(Action.RESOLVE_REJECTED, State.UNKNOWN, State.REJECTED, "filing.resolved"),
-    Transition(Action.RESOLVE_NOT_SENT, State.UNKNOWN, State.APPROVED, "filing.resolved"),
-    Transition(Action.REWORK, State.REJECTED, State.DRAFT, "filing.reworked"),
+    Transition(
+        Action.RESOLVE_SUBMITTED,
+        State.UNKNOWN,
+        State.SUBMITTED,
+        "filing.resolved",
+        REVIEW,
+        label=_("Volcengine received it"),
+        done=RESOLVED,
+        needs=frozenset({Input.EVIDENCE}),
+    ),
+    Transition(
+        Action.RESOLVE_REJECTED,
+        State.UNKNOWN,
+        State.REJECTED,
+        "filing.resolved",
+        REVIEW,
+        label=_("Volcengine refused it"),
+        done=RESOLVED,
+        needs=frozenset({Input.EVIDENCE}),
+    ),
+    Transition(
+        Action.RESOLVE_NOT_SENT,
+        State.UNKNOWN,
+        State.APPROVED,
+        "filing.resolved",
+        REVIEW,
+        label=_("It never arrived: ready to send again"),
+        done=RESOLVED,
+        needs=frozenset({Input.EVIDENCE}),
+    ),
+    Transition(
+        Action.REWORK,
+        State.REJECTED,
+        State.DRAFT,
+        "filing.reworked",
+        EDIT,
+        label=_("Rework as a draft"),
+        done=_("The filing is a draft again: fix it and submit it for review."),
+    ),
 )
-
-_BY_KEY: dict[tuple[Action, State], Transition] = {(t.action, t.source): t for t in TRANSITIONS}
 
 # Volcengine may fetch a filing's document URLs only while it is being sent or after it was sent.
 DOCUMENTS_FETCHABLE_STATES = frozenset({State.SENDING, State.SUBMITTED, State.UNKNOWN})
@@ -77,12 +208,40 @@ class TransitionNotAllowed(Exception):
 def check_transition(action: Action, source: State | str) -> Transition:
     """Return the transition `action` makes from `source`, or raise TransitionNotAllowed."""
     state = State(source)
-    try:
-        return _BY_KEY[(action, state)]
-    except KeyError:
-        raise TransitionNotAllowed(action, state) from None
+    for move in TRANSITIONS:
+        if move.action == action and move.source == state:
+            return move
+    raise TransitionNotAllowed(action, state)
 
 
 def allowed_actions(source: State | str) -> list[Action]:
     state = State(source)
     return [t.action for t in TRANSITIONS if t.source == state]
+
+
+def moves_from(source: State | str) -> list[Transition]:
+    state = State(source)
+    return [t for t in TRANSITIONS if t.source == state]
+
+
+def permission_for(action: Action) -> str | None:
+    """The permission an action needs, whatever state it starts from."""
+    return next(t.permission for t in TRANSITIONS if t.action == action)
+
+
+def buttons(source: State | str, has_perm: Callable[[str], bool]) -> list[Transition]:
+    """The moves a person holding the permissions `has_perm` admits may make from `source`."""
+    return [t for t in moves_from(source) if t.permission is not None and has_perm(t.permission)]
+
+
+def button_groups(moves: Iterable[Transition]) -> list[list[Transition]]:
+    """Moves that ask for the same input share one form (one evidence box, several answers)."""
+    groups: dict[object, list[Transition]] = {}
+    for move in moves:
+        groups.setdefault(move.needs or move.action, []).append(move)
+    return list(groups.values())
+
+
+def resolutions() -> list[Transition]:
+    """The ways an unknown outcome is settled with evidence."""
+    return [t for t in moves_from(State.UNKNOWN) if Input.EVIDENCE in t.needs]

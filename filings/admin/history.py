@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from filings.admin.base import ReadOnlyAdmin
 from filings.exports import history_export
 from filings.models import AuditEvent, Document, Submission
+from filings.outcomes import describe
 from filings.personal_data import hidden_kinds
 from filings.redaction import redact_event_data, redact_request_body
 
@@ -153,9 +154,7 @@ class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("Volcengine said"))
     def said(self, obj: Submission) -> str:
-        code = obj.error_code or obj.result_code
-        message = obj.error_message or obj.result_message or obj.transport_error
-        return Truncator(f"{code} {message}".strip()).chars(80)
+        return Truncator(describe(obj).said).chars(80)
 
     @admin.display(description=_("request body sent (document URLs removed)"))
     def body_sent(self, obj: Submission) -> str:

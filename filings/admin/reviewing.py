@@ -10,12 +10,13 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
-from filings.content import content_hash, current_documents, filing_content
-from filings.forms import ApproveForm, CommentForm
+from filings.admin.workflow_buttons import workflow_buttons
+from filings.content import current_documents, filing_content
 from filings.four_eyes import has_changed
 from filings.models import Document, Filing
 from filings.preflight import sending_checks
 from filings.selectors import filing_timeline, review_queue
+from filings.workflow import Action
 
 
 class ReviewPages:
@@ -51,7 +52,7 @@ class ReviewPages:
         own_work = has_changed(filing.pk, request.user.pk)
         present = current_documents(filing)
         documents = sorted(present.values(), key=lambda d: list(Document.Kind.values).index(d.kind))
-        may_approve = filing.status == Filing.Status.IN_REVIEW and not own_work
+        groups = workflow_buttons(request, filing, present)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -61,14 +62,8 @@ class ReviewPages:
             "content": json.dumps(filing_content(filing, present), ensure_ascii=False, indent=2),
             "checks": sending_checks(filing, present),
             "timeline": filing_timeline(filing),
-            "may_approve": may_approve,
             "own_work": own_work,
-            "approve_form": approve_form(filing, present) if may_approve else None,
-            "comment_form": CommentForm(),
+            "button_groups": groups,
+            "may_approve": any(m.action == Action.APPROVE for g in groups for m in g.moves),
         }
         return TemplateResponse(request, "admin/filings/filing/review.html", context)
-
-
-def approve_form(filing: Filing, documents: dict[str, Document]) -> ApproveForm:
-    """The approve button's form, carrying the hash of the content the page shows."""
-    return ApproveForm(initial={"content_hash": content_hash(filing, documents)})

@@ -7,8 +7,15 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from filings import errors
+from filings.four_eyes import has_changed
 from filings.models import Filing
-from filings.workflow import Action, Transition, TransitionNotAllowed, check_transition
+from filings.workflow import (
+    Action,
+    Transition,
+    TransitionNotAllowed,
+    check_transition,
+    permission_for,
+)
 
 Actor = User | AnonymousUser
 
@@ -49,6 +56,27 @@ def transition(filing: Filing, action: Action, **changes: Any) -> Transition:
     for name, value in changes.items():
         setattr(filing, name, value)
     return move
+
+
+def person_move(actor: Actor, filing_id: int, action: Action) -> tuple[Filing, Transition]:
+    """Start a person's move: the permission and four-eyes of its row, then the locked filing.
+
+    The row is the one for the filing's current state; `transition` then makes the move.
+    """
+    permission = permission_for(action)
+    if permission is None:
+        raise errors.NotPermitted(str(errors.NOT_PERMITTED))
+    require_perm(actor, permission)
+    filing = lock_filing(filing_id)
+    try:
+        move = check_transition(action, filing.status)
+    except TransitionNotAllowed as exc:
+        raise errors.StaleState(
+            str(errors.STALE_STATE).format(status=filing.get_status_display())
+        ) from exc
+    if move.four_eyes and has_changed(filing.pk, actor.pk):
+        raise errors.NotPermitted(str(errors.FOUR_EYES))
+    return filing, move
 
 
 def lock_filing(filing_id: int) -> Filing:

@@ -1,21 +1,22 @@
-"""Services that move a filing through review: submit, withdraw, request changes, approve."""
+"""Services that move a filing by a person's decision: submit, withdraw, request changes,
+approve, resolve an unknown outcome, rework. Who may make each move is the workflow table's."""
+
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
 from filings import audit, errors
 from filings.content import content_hash, current_documents
-from filings.four_eyes import has_changed
 from filings.models import Filing
 from filings.preflight import content_checks, require_passed, sending_checks
-from filings.services.common import Actor, lock_filing, require_perm, transition
-from filings.workflow import Action
+from filings.services.common import Actor, person_move, transition
+from filings.workflow import Action, Input, resolutions
 
 
 @transaction.atomic
 def filing_submit(*, actor: Actor, filing: Filing) -> Filing:
-    require_perm(actor, "filings.change_filing")
-    filing = lock_filing(filing.pk)
+    filing, _ = person_move(actor, filing.pk, Action.SUBMIT)
     require_passed(content_checks(filing))
     # Submitting is not editing: `updated_by` keeps the last editor.
     move = transition(filing, Action.SUBMIT)
@@ -25,8 +26,7 @@ def filing_submit(*, actor: Actor, filing: Filing) -> Filing:
 
 @transaction.atomic
 def filing_withdraw(*, actor: Actor, filing: Filing) -> Filing:
-    require_perm(actor, "filings.change_filing")
-    filing = lock_filing(filing.pk)
+    filing, _ = person_move(actor, filing.pk, Action.WITHDRAW)
     move = transition(filing, Action.WITHDRAW)
     audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
     return filing
@@ -34,11 +34,10 @@ def filing_withdraw(*, actor: Actor, filing: Filing) -> Filing:
 
 @transaction.atomic
 def filing_request_changes(*, actor: Actor, filing: Filing, comment: str) -> Filing:
-    require_perm(actor, "filings.review_filing")
     comment = comment.strip()
     if not comment:
         raise errors.FilingsError(str(errors.COMMENT_REQUIRED))
-    filing = lock_filing(filing.pk)
+    filing, _ = person_move(actor, filing.pk, Action.REQUEST_CHANGES)
     move = transition(filing, Action.REQUEST_CHANGES, review_comment=comment)
     audit.record(
         actor=actor, kind=move.event_kind, target=filing, filing=filing, data={"comment": comment}
@@ -53,10 +52,7 @@ def filing_approve(*, actor: Actor, filing: Filing, seen_hash: str | None = None
     `seen_hash`: the content hash of the page the reviewer approved from; the approval is refused
     when the content is no longer that. Callers that showed nothing pass None.
     """
-    require_perm(actor, "filings.review_filing")
-    filing = lock_filing(filing.pk)
-    if has_changed(filing.pk, actor.pk):
-        raise errors.NotPermitted(str(errors.FOUR_EYES))
+    filing, _ = person_move(actor, filing.pk, Action.APPROVE)
     present = current_documents(filing)
     require_passed(sending_checks(filing, present))
     digest = content_hash(filing, present)
@@ -83,24 +79,20 @@ def filing_approve(*, actor: Actor, filing: Filing, seen_hash: str | None = None
     return filing
 
 
-RESOLUTIONS = {
-    "SUBMITTED": Action.RESOLVE_SUBMITTED,
-    "REJECTED": Action.RESOLVE_REJECTED,
-    "APPROVED": Action.RESOLVE_NOT_SENT,
-}
-
-
 @transaction.atomic
 def filing_resolve(*, actor: Actor, filing: Filing, status: str, note: str) -> Filing:
-    """Settle an UNKNOWN outcome from outside evidence; never resends anything."""
-    require_perm(actor, "filings.review_filing")
+    """Settle an UNKNOWN outcome from outside evidence; `status` is the state it leads to.
+
+    Never resends anything.
+    """
     note = note.strip()
     if not note:
         raise errors.FilingsError(str(errors.NOTE_REQUIRED))
-    if status not in RESOLUTIONS:
-        raise errors.FilingsError(f"Unknown resolution {status!r}.")
-    filing = lock_filing(filing.pk)
-    move = transition(filing, RESOLUTIONS[status])
+    chosen = {move.target.value: move.action for move in resolutions()}.get(status)
+    if chosen is None:
+        raise errors.FilingsError(str(errors.UNKNOWN_RESOLUTION).format(status=status))
+    filing, _ = person_move(actor, filing.pk, chosen)
+    move = transition(filing, chosen)
     audit.record(
         actor=actor,
         kind=move.event_kind,
@@ -114,8 +106,7 @@ def filing_resolve(*, actor: Actor, filing: Filing, status: str, note: str) -> F
 @transaction.atomic
 def filing_rework(*, actor: Actor, filing: Filing) -> Filing:
     """Turn a rejected filing back into a draft so it can be fixed and reviewed again."""
-    require_perm(actor, "filings.change_filing")
-    filing = lock_filing(filing.pk)
+    filing, _ = person_move(actor, filing.pk, Action.REWORK)
     move = transition(
         filing,
         Action.REWORK,
@@ -125,3 +116,37 @@ def filing_rework(*, actor: Actor, filing: Filing) -> Filing:
     )
     audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
     return filing
+
+
+Given = dict[str, str]
+
+
+def _resolver(status: str) -> Callable[[Actor, Filing, Given], Filing]:
+    def resolve(actor: Actor, filing: Filing, given: Given) -> Filing:
+        note = given.get(Input.EVIDENCE, "")
+        return filing_resolve(actor=actor, filing=filing, status=status, note=note)
+
+    return resolve
+
+
+# Each person's move made from a button: the service that makes it, fed what the person gave.
+PERFORM: dict[Action, Callable[[Actor, Filing, Given], Filing]] = {
+    Action.SUBMIT: lambda actor, filing, given: filing_submit(actor=actor, filing=filing),
+    Action.WITHDRAW: lambda actor, filing, given: filing_withdraw(actor=actor, filing=filing),
+    Action.REQUEST_CHANGES: lambda actor, filing, given: filing_request_changes(
+        actor=actor, filing=filing, comment=given.get(Input.COMMENT, "")
+    ),
+    Action.APPROVE: lambda actor, filing, given: filing_approve(
+        actor=actor, filing=filing, seen_hash=given.get(Input.SEEN_HASH, "")
+    ),
+    Action.REWORK: lambda actor, filing, given: filing_rework(actor=actor, filing=filing),
+    **{move.action: _resolver(move.target.value) for move in resolutions()},
+}
+
+
+def filing_move(*, actor: Actor, filing: Filing, action: Action, given: Given) -> Filing:
+    """Make a person's move by its action, with what they gave (the fields its row needs)."""
+    perform = PERFORM.get(action)
+    if perform is None:
+        raise errors.NotPermitted(str(errors.NOT_PERMITTED))
+    return perform(actor, filing, given)

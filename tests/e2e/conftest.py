@@ -93,6 +93,13 @@ class Person:
         self.console_errors: list[str] = []
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
+        # Workflow buttons with a confirmation text ask first; this person always agrees.
+        self.dialogs: list[str] = []
+        self.page.on("dialog", self._on_dialog)
+
+    def _on_dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.accept()
 
     def _on_console(self, message: Any) -> None:
         if message.type == "error" and not message.text.startswith(EXPECTED_CONSOLE_NOISE):

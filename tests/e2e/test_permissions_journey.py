@@ -33,7 +33,7 @@ def test_preparer_cannot_approve_or_send(
     me.goto("admin:filings_filing_change", in_review.pk)
     expect(page.locator("#workflow .status.status-IN_REVIEW")).to_be_visible()
     expect(page.locator("#workflow button[name=act][value=approve]")).to_have_count(0)
-    expect(page.locator("#workflow form.request-changes")).to_have_count(0)
+    expect(page.locator("#workflow form.move-request-changes")).to_have_count(0)
     expect(page.locator("#workflow button[name=act][value=withdraw]")).to_have_count(1)
     me.goto("admin:filings_filing_change", approved.pk)
     expect(page.locator("#workflow .status.status-APPROVED")).to_be_visible()
@@ -50,7 +50,7 @@ def test_preparer_cannot_approve_or_send(
     ]:
         response = me.goto(name, *args)
         assert response.status == 403, (name, response.status)
-        expect(page.locator("#approve, #confirm-send")).to_have_count(0)
+        expect(page.locator("#workflow button[name=act][value=approve], #confirm-send")).to_have_count(0)
 
     # Forged POSTs with the preparer's own session and CSRF token: refused by the server.
     token = next(c["value"] for c in me.context.cookies() if c["name"] == "csrftoken")

@@ -52,12 +52,12 @@ def test_reviewer_requests_changes_then_approves_and_sends_to_the_sandbox(
     widths = images.evaluate_all("imgs => imgs.map(img => img.getBoundingClientRect().width)")
     assert min(widths) >= 400, f"review images are not shown large: {widths}"
     assert json.loads(page.inner_text("#review-content"))["companyCreditCode"] == CODE
-    expect(page.locator("#approve")).to_be_visible()
+    expect(page.locator("#workflow button[name=act][value=approve]")).to_be_visible()
     screenshot(page, "b-0-review-page")
 
     # --- request changes with a comment ----------------------------------------------------------
-    page.fill("#review-page form.request-changes textarea[name=comment]", COMMENT)
-    page.click("#request-changes")
+    page.fill("#review-page form.move-request-changes textarea[name=comment]", COMMENT)
+    page.click("#workflow button[name=act][value=request_changes]")
     page.wait_for_url(checker.url("admin:filings_filing_change", filing.pk))
     expect(page.locator("#workflow .status.status-DRAFT")).to_be_visible()
     filing.refresh_from_db()
@@ -78,7 +78,7 @@ def test_reviewer_requests_changes_then_approves_and_sends_to_the_sandbox(
     # --- the reviewer approves -------------------------------------------------------------------
     open_from_queue(checker, filing)
     expect(page.locator("#review-content")).to_contain_text(FIXED_SCRIPT)
-    page.click("#approve")
+    page.click("#workflow button[name=act][value=approve]")
     expect(page.locator("#workflow .status.status-APPROVED")).to_be_visible()
     filing.refresh_from_db()
     assert (filing.status, filing.approved_by) == (Filing.Status.APPROVED, reviewer)

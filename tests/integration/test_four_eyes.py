@@ -158,7 +158,7 @@ def test_the_review_page_says_so_and_offers_no_approval(
     page = client.get(reverse("admin:filings_filing_review", args=[filing.pk]))
 
     assert (page.context["own_work"], page.context["may_approve"]) == (True, False)
-    assert 'id="approve"' not in page.content.decode()
+    assert 'value="approve"' not in page.content.decode()
     queue = client.get(reverse("admin:filings_filing_review_queue"))
     assert filing.pk not in [f.pk for f in queue.context["filings"]]
 

@@ -232,11 +232,11 @@ def test_exports_are_recorded_in_the_audit_trail(
     body = b"".join(response.streaming_content).decode()
     assert response.status_code == 200
     assert body.startswith('{"export": ')
-    assert kinds_since(before) == ["audit.exported"]
+    assert kinds_since(before) == ["audit.exported", "audit.anchored"]
     refused = Client()
     refused.force_login(User.objects.get(username="preparer"))
     assert refused.get(reverse("admin:filings_auditevent_export", args=["csv"])).status_code == 403
-    assert kinds_since(before) == ["audit.exported"]
+    assert kinds_since(before) == ["audit.exported", "audit.anchored"]
 
 
 # --- the workflow buttons -------------------------------------------------------------------------
@@ -283,9 +283,9 @@ ACTIONS = [
         "filing.changes_requested",
     ),
     (
-        "resolve",
+        "resolve_submitted",
         State.UNKNOWN,
-        {"status": "SUBMITTED", "note": "support ticket: received"},
+        {"note": "support ticket: received"},
         "reviewer",
         State.SUBMITTED,
         "filing.resolved",
@@ -341,10 +341,10 @@ def test_workflow_url_refuses_get_and_unknown_actions(
     filing = filing_in(State.DRAFT, preparer, reviewer2)
     login(client, preparer)
     before = last_seq()
-    assert (
-        client.get(reverse("admin:filings_filing_act", args=[filing.pk, "submit"])).status_code
-        == 405
-    )
+    # A stray GET (a bookmarked or typed URL) lands on the filing with a message, acting on nothing.
+    stray = client.get(reverse("admin:filings_filing_act", args=[filing.pk, "submit"]))
+    assert stray.status_code == 302
+    assert stray["Location"] == reverse("admin:filings_filing_change", args=[filing.pk])
     assert (
         client.post(reverse("admin:filings_filing_act", args=[filing.pk, "send"])).status_code
         == 404

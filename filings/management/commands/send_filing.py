@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from filings.errors import FilingsError
 from filings.models import Filing
+from filings.outcomes import describe
 from filings.services.sending import filing_send
 
 
@@ -29,12 +30,11 @@ class Command(BaseCommand):
         except FilingsError as exc:
             raise CommandError(exc.message) from exc
         filing.refresh_from_db()
-        said = submission.error_message or submission.result_message or submission.transport_error
+        outcome = describe(submission)
         line = (
-            f"filing #{filing.pk}: {filing.status} · outcome {submission.outcome} · "
-            f"HTTP {submission.http_status or '-'} · "
-            f"RequestId {submission.provider_request_id or '-'}"
-            f"{' · ' + said if said else ''}"
+            f"filing #{filing.pk}: {filing.status} · outcome {outcome.outcome} · "
+            f"HTTP {outcome.http_status or '-'} · RequestId {outcome.request_id or '-'}"
+            f"{' · ' + outcome.said if outcome.said else ''}"
         )
         if filing.status != Filing.Status.SUBMITTED:
             raise CommandError(line)
