@@ -20,7 +20,7 @@ from filings.models import AuditEvent, Document, DocumentAccess, Filing, Submiss
 from filings.redaction import NAME_HIDDEN, URL_REDACTED
 from filings.services import sending
 from filings.services.documents import Upload, document_upload
-from filings.storage import read_object
+from filings.storage import read_object, save_object
 from tests.api_page import PIC_URL_FIELDS
 from tests.builders import approved_filing, complete_filing, image
 
@@ -356,3 +356,17 @@ def test_only_exporters_export_the_access_records(preparer: User) -> None:
     response = browser(preparer).get(reverse("admin:filings_documentaccess_export", args=["csv"]))
 
     assert response.status_code == 403
+
+
+def test_a_corrupt_stored_image_has_no_thumbnail_and_no_error(
+    preparer: User, reviewer: User
+) -> None:
+    filing = complete_filing(preparer)
+    licence = Document.objects.get(filing=filing, kind=LICENCE, superseded_at__isnull=True)
+    key = licence.storage_key.replace(".jpg", "-damaged.jpg")
+    save_object(key, b"\xff\xd8\xff\xe0 not really a JPEG")
+    Document.objects.filter(pk=licence.pk).update(storage_key=key)
+
+    response = browser(reviewer).get(reverse("document-image", args=[licence.uuid]), {"thumb": "1"})
+
+    assert response.status_code == 404
