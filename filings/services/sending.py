@@ -30,14 +30,16 @@ from filings.services.common import (
 )
 from filings.storage import fetch_url
 from filings.volc import client
+from filings.volc.classify import Outcome
 from filings.volc.config import credentials
+from filings.volc.payload import company_auth_payload, encode_body
 from filings.workflow import Action, State
 
 OUTCOME_ACTIONS = {
-    client.Outcome.ACCEPTED: Action.RECORD_ACCEPTED,
-    client.Outcome.REJECTED: Action.RECORD_REJECTED,
-    client.Outcome.NOT_SENT: Action.RECORD_NOT_SENT,
-    client.Outcome.UNKNOWN: Action.RECORD_UNKNOWN,
+    Outcome.ACCEPTED: Action.RECORD_ACCEPTED,
+    Outcome.REJECTED: Action.RECORD_REJECTED,
+    Outcome.NOT_SENT: Action.RECORD_NOT_SENT,
+    Outcome.UNKNOWN: Action.RECORD_UNKNOWN,
 }
 
 
@@ -74,7 +76,7 @@ def prepare_send(filing: Filing) -> PreparedSend:
     documents = {
         kind: (fetch_url(document), document.api_filename) for kind, document in present.items()
     }
-    payload = client.company_auth_payload(
+    payload = company_auth_payload(
         company_name=filing.company.name,
         credit_code=filing.company.credit_code,
         documents=documents,
@@ -82,7 +84,7 @@ def prepare_send(filing: Filing) -> PreparedSend:
         business_carrier=filing.business_carrier,
         scripts=[(script.scene, script.content) for script in filing.scripts.all()],
     )
-    body = client.encode_body(payload)
+    body = encode_body(payload)
     where = target()
     return PreparedSend(filing, body, where, client.signed_header_names(where, body), digest)
 
@@ -108,6 +110,7 @@ def _start_sending(actor: Actor, filing_id: int) -> PreparedSend:
 
 
 def _submission_fields(result: client.SendResult) -> dict[str, Any]:
+    verdict = result.classification
     return {
         "endpoint": result.endpoint,
         "region": result.region,
@@ -120,16 +123,16 @@ def _submission_fields(result: client.SendResult) -> dict[str, Any]:
         "http_status": result.http_status,
         "response_body": result.response_text,
         "response_truncated": result.response_truncated,
-        "provider_request_id": result.provider_request_id[:128],
-        "error_code": result.error_code[:100],
-        "error_code_n": result.error_code_n,
-        "error_message": result.error_message,
-        "result_code": result.result_code[:32],
-        "result_message": result.result_message,
-        "result_request_id": result.result_request_id[:128],
+        "provider_request_id": verdict.provider_request_id[:128],
+        "error_code": verdict.error_code[:100],
+        "error_code_n": verdict.error_code_n,
+        "error_message": verdict.error_message,
+        "result_code": verdict.result_code[:32],
+        "result_message": verdict.result_message,
+        "result_request_id": verdict.result_request_id[:128],
         "transport_error": result.transport_error,
-        "outcome": result.outcome.value,
-        "retryable": result.retryable,
+        "outcome": verdict.outcome.value,
+        "retryable": verdict.retryable,
     }
 
 
@@ -156,14 +159,15 @@ def submission_record(
         content_hash=content_hash,
         **_submission_fields(result),
     )
+    verdict = result.classification
     data = {
-        "outcome": result.outcome.value,
+        "outcome": verdict.outcome.value,
         "http_status": result.http_status,
-        "request_id": result.provider_request_id,
-        "error_code": result.error_code,
-        "result_code": result.result_code,
-        "message": result.error_message or result.result_message or result.transport_error,
-        "retryable": result.retryable,
+        "request_id": verdict.provider_request_id,
+        "error_code": verdict.error_code,
+        "result_code": verdict.result_code,
+        "message": verdict.error_message or verdict.result_message or result.transport_error,
+        "retryable": verdict.retryable,
     }
     if filing.status != State.SENDING or filing.sending_started_at != started_at:
         audit.record(
@@ -174,7 +178,7 @@ def submission_record(
             data={**data, "status": str(filing.status)},
         )
         return submission
-    move = transition(filing, OUTCOME_ACTIONS[result.outcome], sending_started_at=None)
+    move = transition(filing, OUTCOME_ACTIONS[verdict.outcome], sending_started_at=None)
     audit.record(
         actor=actor,
         kind=move.event_kind,

@@ -1,23 +1,27 @@
-"""Click2CallCompanyAuth: build the body once, sign just before sending, send, classify.
+"""Click2CallCompanyAuth transport: sign the body just before sending, send it once, record it.
 
-The transport is `requests`; signing is the pure `filings.volc.signing`. Nothing here touches the
-database: the caller records the returned `SendResult`.
+The transport is `requests`; signing is the pure `filings.volc.signing`, the body comes from
+`filings.volc.payload` and the answer's meaning from `filings.volc.classify`. Nothing here
+touches the database: the caller records the returned `SendResult`.
 """
 
 import hashlib
-import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from filings.volc.classify import (
+    UNKNOWN_OUTCOME,
+    Classification,
+    classify_no_answer,
+    classify_response,
+)
 from filings.volc.signing import Credentials, SignedRequest, redact_authorization, sign
 
 logger = logging.getLogger(__name__)
@@ -26,74 +30,6 @@ ACTION = "Click2CallCompanyAuth"
 VERSION = "2022-01-01"
 SERVICE = "vms"
 CONTENT_TYPE = "application/json; charset=UTF-8"
-SUCCESS_CODES = frozenset({"0", "200"})
-# Document kinds in the order the API page lists them; each is the prefix of …PicUrl/…PicFilename.
-DOCUMENT_FIELDS = (
-    "businessLicense",
-    "proprietorIdcard",
-    "operatorIdcard",
-    "operatorIdcardInhand",
-    "networkaccessCommitmentletter",
-    "numberapplicationOfficialletter",
-)
-# Gateway refusals made before the service ran: safe to send again after a fix or a wait.
-RETRYABLE_ERROR_CODES = frozenset(
-    {
-        "FlowLimitExceeded",
-        "AccountFlowLimitExceeded",
-        "InvalidTimestamp",
-        "SignatureDoesNotMatch",
-        "InvalidAccessKey",
-        "InvalidClientTokenId",
-        "MissingAuthenticationToken",
-        "MissingSignature",
-        "MissingRequestInfo",
-        "InvalidAuthorization",
-        "InvalidCredential",
-        "InvalidSecretToken",
-        "AccessDenied",
-        "LackPolicy",
-        "LackProjectPolicy",
-        "ServiceNotFound",
-        "InvalidActionOrVersion",
-        "MethodNotAllowed",
-    }
-)
-
-
-class Outcome(StrEnum):
-    ACCEPTED = "ACCEPTED"
-    REJECTED = "REJECTED"
-    NOT_SENT = "NOT_SENT"
-    UNKNOWN = "UNKNOWN"
-
-
-def company_auth_payload(
-    *,
-    company_name: str,
-    credit_code: str,
-    documents: Mapping[str, tuple[str, str]],
-    callee_source: str,
-    business_carrier: str,
-    scripts: Sequence[tuple[str, str]],
-) -> dict[str, Any]:
-    """The request body as a dict, keys in the API page's order. `documents`: kind → (url, name)."""
-    payload: dict[str, Any] = {"companyName": company_name, "companyCreditCode": credit_code}
-    for kind in DOCUMENT_FIELDS:
-        url, filename = documents[kind]
-        payload[f"{kind}PicUrl"] = url
-        payload[f"{kind}PicFilename"] = filename
-    payload["calleeSource"] = callee_source
-    payload["businessCarrier"] = business_carrier
-    payload["scriptList"] = [
-        {"scriptContent": content, "scriptScene": scene} for scene, content in scripts
-    ]
-    return payload
-
-
-def encode_body(payload: Mapping[str, Any]) -> bytes:
-    """Serialise once: these exact bytes are hashed, signed and sent."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -154,8 +90,9 @@ def signed_header_names(target: Target, body: bytes) -> list[str]:
 
 @dataclass(frozen=True)
 class SendResult:
-    outcome: Outcome
-    retryable: bool
+    """One send: what went out, what came back, and what that means (`classification`)."""
+
+    classification: Classification
     endpoint: str
     region: str
     body: bytes = field(repr=False)
@@ -167,91 +104,29 @@ class SendResult:
     http_status: int | None = None
     response_text: str = ""
     response_truncated: bool = False
-    provider_request_id: str = ""
-    error_code: str = ""
-    error_code_n: int | None = None
-    error_message: str = ""
-    result_code: str = ""
-    result_message: str = ""
-    result_request_id: str = ""
     transport_error: str = ""
 
     @property
     def summary(self) -> str:
         """One line for people: what happened and what Volcengine said."""
+        verdict = self.classification
         said = " ".join(
             part
             for part in (
-                self.error_code,
-                self.error_message,
-                self.result_code and f"code {self.result_code}",
-                self.result_message,
+                verdict.error_code,
+                verdict.error_message,
+                verdict.result_code and f"code {verdict.result_code}",
+                verdict.result_message,
                 self.transport_error,
             )
             if part
         )
         status = f"HTTP {self.http_status}" if self.http_status else "no HTTP response"
-        request_id = f" RequestId {self.provider_request_id}" if self.provider_request_id else ""
-        head = f"{self.outcome.value} ({status}){request_id}"
-        return f"{head}: {said}" if said else head
-
-
-@dataclass(frozen=True)
-class Classification:
-    outcome: Outcome
-    retryable: bool
-    provider_request_id: str = ""
-    error_code: str = ""
-    error_code_n: int | None = None
-    error_message: str = ""
-    result_code: str = ""
-    result_message: str = ""
-    result_request_id: str = ""
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def classify_response(status: int, text: str) -> Classification:
-    """Pure: decide what an HTTP answer means for the filing (volc-signing.md §6)."""
-    try:
-        document = json.loads(text)
-        metadata = document.get("ResponseMetadata") or {}
-        if not isinstance(metadata, dict):
-            raise TypeError("ResponseMetadata is not an object")
-    except (ValueError, TypeError, AttributeError):
-        # Not the expected envelope: whatever answered, the service may have run.
-        return Classification(Outcome.UNKNOWN, retryable=False)
-    request_id = _text(metadata.get("RequestId"))
-    error = metadata.get("Error")
-    if isinstance(error, dict) and error:
-        code = _text(error.get("Code"))
-        code_n = error.get("CodeN")
-        # A 5xx may come after the service ran; a 4xx refusal is the gateway's, before it ran.
-        unknown = status >= 500
-        return Classification(
-            Outcome.UNKNOWN if unknown else Outcome.REJECTED,
-            retryable=not unknown and code in RETRYABLE_ERROR_CODES,
-            provider_request_id=request_id,
-            error_code=code,
-            error_code_n=code_n if isinstance(code_n, int) else None,
-            error_message=_text(error.get("Message")),
+        request_id = (
+            f" RequestId {verdict.provider_request_id}" if verdict.provider_request_id else ""
         )
-    if status >= 500:
-        return Classification(Outcome.UNKNOWN, retryable=False, provider_request_id=request_id)
-    result = document.get("Result")
-    if not (200 <= status < 300) or not isinstance(result, dict):
-        return Classification(Outcome.UNKNOWN, retryable=False, provider_request_id=request_id)
-    code = _text(result.get("code"))
-    return Classification(
-        Outcome.ACCEPTED if code in SUCCESS_CODES else Outcome.REJECTED,
-        retryable=False,
-        provider_request_id=request_id,
-        result_code=code,
-        result_message=_text(result.get("message")),
-        result_request_id=_text(result.get("requestId")),
-    )
+        head = f"{verdict.outcome.value} ({status}){request_id}"
+        return f"{head}: {said}" if said else head
 
 
 def _not_sent_cause(exc: requests.RequestException) -> bool:
@@ -316,29 +191,37 @@ def send_company_auth(
     }
     started_at = now()
     clock = time.monotonic()
-    record: dict[str, Any] = {
-        "endpoint": target.endpoint,
-        "region": target.region,
-        "body": body,
-        "request_headers": recorded_headers,
-        "request_sha256": hashlib.sha256(body).hexdigest(),
-        "started_at": started_at,
-    }
 
-    def finish(**values: Any) -> SendResult:
+    def finish(
+        classification: Classification,
+        *,
+        http_status: int | None = None,
+        response_text: str = "",
+        response_truncated: bool = False,
+        transport_error: str = "",
+    ) -> SendResult:
         elapsed = time.monotonic() - clock
         result = SendResult(
-            **record,
+            classification=classification,
+            endpoint=target.endpoint,
+            region=target.region,
+            body=body,
+            request_headers=recorded_headers,
+            request_sha256=hashlib.sha256(body).hexdigest(),
+            started_at=started_at,
             finished_at=now(),
             duration_ms=int(elapsed * 1000),
-            **values,
+            http_status=http_status,
+            response_text=response_text,
+            response_truncated=response_truncated,
+            transport_error=transport_error,
         )
         logger.info(
             "Click2CallCompanyAuth %s status=%s request_id=%s code=%s",
-            result.outcome.value,
-            result.http_status,
-            result.provider_request_id,
-            result.error_code or result.result_code,
+            classification.outcome.value,
+            http_status,
+            classification.provider_request_id,
+            classification.error_code or classification.result_code,
         )
         return result
 
@@ -358,24 +241,20 @@ def send_company_auth(
             response.close()
     except requests.RequestException as exc:
         # Unless it failed before the request was written (NOT_SENT), it may have run: UNKNOWN.
-        outcome = Outcome.NOT_SENT if _not_sent_cause(exc) else Outcome.UNKNOWN
         return finish(
-            outcome=outcome,
-            retryable=outcome is Outcome.NOT_SENT,
+            classify_no_answer(written=not _not_sent_cause(exc)),
             transport_error=f"{type(exc).__name__}: {_safe_reason(exc)}",
         )
     finally:
         if session is None:
             http.close()
-    if truncated:
-        verdict = Classification(Outcome.UNKNOWN, retryable=False)
-    else:
-        verdict = classify_response(response.status_code, text)
+    # A cut-off answer cannot be read, whatever it would have said.
+    verdict = UNKNOWN_OUTCOME if truncated else classify_response(response.status_code, text)
     return finish(
+        verdict,
         http_status=response.status_code,
         response_text=text,
         response_truncated=truncated,
-        **verdict.__dict__,
     )
 
 

@@ -32,15 +32,9 @@ import requests
 from filings import demo
 from filings.sandbox import verify as sandbox_verify
 from filings.sandbox.models import SandboxConfig, SandboxRequest
-from filings.volc.client import (
-    DOCUMENT_FIELDS,
-    Outcome,
-    SendResult,
-    Target,
-    company_auth_payload,
-    encode_body,
-    send_company_auth,
-)
+from filings.volc.classify import Outcome
+from filings.volc.client import SendResult, Target, send_company_auth
+from filings.volc.payload import DOCUMENT_FIELDS, company_auth_payload, encode_body
 from filings.volc.signing import Credentials
 from tests.conftest import SANDBOX_AK, free_port
 
@@ -173,16 +167,21 @@ def test_the_sandbox_accepts_a_correctly_signed_filing(
     endpoint: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     result = send(endpoint)
+    verdict = result.classification
 
-    assert (result.outcome, result.retryable, result.http_status) == (Outcome.ACCEPTED, False, 200)
-    assert (result.result_code, result.result_message) == ("0", "成功")
+    assert (verdict.outcome, verdict.retryable, result.http_status) == (
+        Outcome.ACCEPTED,
+        False,
+        200,
+    )
+    assert (verdict.result_code, verdict.result_message) == ("0", "成功")
     envelope = json.loads(result.response_text)
-    assert result.provider_request_id == envelope["ResponseMetadata"]["RequestId"]
-    assert result.result_request_id == envelope["Result"]["requestId"] != ""
-    assert len(result.provider_request_id) == 34
+    assert verdict.provider_request_id == envelope["ResponseMetadata"]["RequestId"]
+    assert verdict.result_request_id == envelope["Result"]["requestId"] != ""
+    assert len(verdict.provider_request_id) == 34
     assert (result.endpoint, result.region) == (endpoint, REGION)
     assert not result.response_truncated
-    assert result.transport_error == result.error_code == ""
+    assert result.transport_error == verdict.error_code == ""
     assert_request_recorded(result)
     assert_secret_kept(result, caplog)
     # The sandbox saw exactly these body bytes, once.
@@ -190,7 +189,7 @@ def test_the_sandbox_accepts_a_correctly_signed_filing(
     assert logged.body_sha256 == result.request_sha256
     assert logged.company_credit_code == PAYLOAD["companyCreditCode"]
     logged_line = (
-        f"Click2CallCompanyAuth ACCEPTED status=200 request_id={result.provider_request_id}"
+        f"Click2CallCompanyAuth ACCEPTED status=200 request_id={verdict.provider_request_id}"
     )
     assert logged_line in caplog.text
 
@@ -200,12 +199,13 @@ def test_a_wrong_secret_is_rejected_as_signature_does_not_match(
     endpoint: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     result = send(endpoint, secret=WRONG_SECRET)
+    verdict = result.classification
 
-    assert (result.outcome, result.http_status) == (Outcome.REJECTED, 401)
-    assert (result.error_code, result.error_code_n) == ("SignatureDoesNotMatch", 100010)
-    assert result.error_message.startswith("The request signature we calculated does not match")
-    assert result.retryable  # a gateway refusal: the filing was not processed
-    assert result.provider_request_id
+    assert (verdict.outcome, result.http_status) == (Outcome.REJECTED, 401)
+    assert (verdict.error_code, verdict.error_code_n) == ("SignatureDoesNotMatch", 100010)
+    assert verdict.error_message.startswith("The request signature we calculated does not match")
+    assert verdict.retryable  # a gateway refusal: the filing was not processed
+    assert verdict.provider_request_id
     assert_secret_kept(result, caplog, SECRET, WRONG_SECRET)
     assert not SandboxRequest.objects.exists()  # the sandbox writes nothing for a bad signature
 
@@ -216,10 +216,11 @@ def test_a_clock_twenty_minutes_off_is_rejected_as_invalid_timestamp(
     endpoint: str, caplog: pytest.LogCaptureFixture, skew: timedelta
 ) -> None:
     result = send(endpoint, now=lambda: datetime.now(UTC) + skew)
+    verdict = result.classification
 
-    assert (result.outcome, result.http_status) == (Outcome.REJECTED, 400)
-    assert (result.error_code, result.error_code_n) == ("InvalidTimestamp", 100006)
-    assert result.retryable
+    assert (verdict.outcome, result.http_status) == (Outcome.REJECTED, 400)
+    assert (verdict.error_code, verdict.error_code_n) == ("InvalidTimestamp", 100006)
+    assert verdict.retryable
     expected_x_date = (datetime.now(UTC) + skew).strftime("%Y%m%dT%H")
     assert result.request_headers["X-Date"].startswith(expected_x_date)
     assert_secret_kept(result, caplog)
@@ -233,10 +234,15 @@ def test_a_stalled_answer_is_unknown_within_the_read_timeout(
 
     started = time.monotonic()
     result = send(endpoint, read_timeout=0.5)
+    verdict = result.classification
     elapsed = time.monotonic() - started
 
     assert elapsed < 2.5
-    assert (result.outcome, result.retryable, result.http_status) == (Outcome.UNKNOWN, False, None)
+    assert (verdict.outcome, verdict.retryable, result.http_status) == (
+        Outcome.UNKNOWN,
+        False,
+        None,
+    )
     assert result.transport_error.startswith(("ReadTimeout", "ConnectionError"))
     assert "timed out" in result.transport_error.lower()
     assert result.duration_ms >= 450
@@ -278,9 +284,10 @@ def test_each_sandbox_failure_mode(
     set_mode(mode)
 
     result = send(endpoint)
+    verdict = result.classification
 
-    assert (result.outcome, result.retryable, result.http_status) == (outcome, retryable, status)
-    assert (result.error_code, result.error_code_n) == (code, code_n)
+    assert (verdict.outcome, verdict.retryable, result.http_status) == (outcome, retryable, status)
+    assert (verdict.error_code, verdict.error_code_n) == (code, code_n)
     assert_request_recorded(result)
     assert_secret_kept(result, caplog)
     logged = SandboxRequest.objects.get()
@@ -293,9 +300,10 @@ def test_a_business_failure_keeps_the_message_for_the_operator(endpoint: str) ->
     set_mode(SandboxConfig.Mode.RESULT_FAILURE)
 
     result = send(endpoint)
+    verdict = result.classification
 
-    assert (result.result_code, result.outcome) == ("1001", Outcome.REJECTED)
-    assert "营业执照信息与企业名称不一致" in result.result_message
+    assert (verdict.result_code, verdict.outcome) == ("1001", Outcome.REJECTED)
+    assert "营业执照信息与企业名称不一致" in verdict.result_message
     assert "营业执照信息与企业名称不一致" in result.summary
 
 
@@ -304,10 +312,11 @@ def test_an_html_error_page_is_unknown_and_kept_raw(endpoint: str) -> None:
     set_mode(SandboxConfig.Mode.HTML_ERROR)
 
     result = send(endpoint)
+    verdict = result.classification
 
-    assert result.outcome is Outcome.UNKNOWN
+    assert verdict.outcome is Outcome.UNKNOWN
     assert result.response_text == "<html><body><h1>502 Bad Gateway</h1></body></html>"
-    assert result.provider_request_id == ""
+    assert verdict.provider_request_id == ""
 
 
 @with_sandbox
@@ -315,11 +324,12 @@ def test_a_5xx_error_envelope_is_unknown_but_keeps_the_request_id(endpoint: str)
     set_mode(SandboxConfig.Mode.INTERNAL_ERROR)
 
     result = send(endpoint)
+    verdict = result.classification
 
-    assert result.outcome is Outcome.UNKNOWN
+    assert verdict.outcome is Outcome.UNKNOWN
     envelope = json.loads(result.response_text)
-    assert result.provider_request_id == envelope["ResponseMetadata"]["RequestId"]
-    assert result.error_message == envelope["ResponseMetadata"]["Error"]["Message"]
+    assert verdict.provider_request_id == envelope["ResponseMetadata"]["RequestId"]
+    assert verdict.error_message == envelope["ResponseMetadata"]["Error"]["Message"]
 
 
 # --- nothing listening, no such host ---------------------------------------------------------
@@ -330,9 +340,14 @@ def test_a_closed_port_is_not_sent(caplog: pytest.LogCaptureFixture) -> None:
 
     started = time.monotonic()
     result = send(f"http://127.0.0.1:{port}/sandbox/vms/")
+    verdict = result.classification
 
     assert time.monotonic() - started < 2
-    assert (result.outcome, result.retryable, result.http_status) == (Outcome.NOT_SENT, True, None)
+    assert (verdict.outcome, verdict.retryable, result.http_status) == (
+        Outcome.NOT_SENT,
+        True,
+        None,
+    )
     assert result.transport_error.startswith("ConnectionError:")
     assert "refused" in result.transport_error.lower()
     assert result.response_text == ""
@@ -342,8 +357,13 @@ def test_a_closed_port_is_not_sent(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_a_host_that_does_not_resolve_is_not_sent(caplog: pytest.LogCaptureFixture) -> None:
     result = send("http://nonexistent.invalid/")
+    verdict = result.classification
 
-    assert (result.outcome, result.retryable, result.http_status) == (Outcome.NOT_SENT, True, None)
+    assert (verdict.outcome, verdict.retryable, result.http_status) == (
+        Outcome.NOT_SENT,
+        True,
+        None,
+    )
     assert result.transport_error.startswith("ConnectionError:")
     assert "nonexistent.invalid" in result.transport_error
     assert_secret_kept(result, caplog)
@@ -370,7 +390,8 @@ def test_a_connect_timeout_is_not_sent(caplog: pytest.LogCaptureFixture) -> None
                 filler.close()
 
     assert elapsed < 2
-    assert (result.outcome, result.retryable) == (Outcome.NOT_SENT, True)
+    verdict = result.classification
+    assert (verdict.outcome, verdict.retryable) == (Outcome.NOT_SENT, True)
     assert result.transport_error.startswith("ConnectTimeout:")
     assert_secret_kept(result, caplog)
 
@@ -493,9 +514,10 @@ def test_the_bytes_on_the_wire_verify_under_the_independent_verifier(
     server = raw_server(capture_and_accept)
 
     result = send(server.url)
+    verdict = result.classification
 
-    assert result.outcome is Outcome.ACCEPTED
-    assert result.provider_request_id == "2026010419394121502823312570DE98"
+    assert verdict.outcome is Outcome.ACCEPTED
+    assert verdict.provider_request_id == "2026010419394121502823312570DE98"
     assert_secret_kept(result, caplog)
     [raw] = server.received
     method, path, query, headers, body = split_request(raw)
@@ -562,10 +584,15 @@ def test_a_reset_after_the_request_was_read_is_unknown(
     server = raw_server(reset_after_reading)
 
     result = send(server.url)
+    verdict = result.classification
 
     [raw] = server.received
     assert split_request(raw)[4] == BODY  # the whole request had arrived
-    assert (result.outcome, result.retryable, result.http_status) == (Outcome.UNKNOWN, False, None)
+    assert (verdict.outcome, verdict.retryable, result.http_status) == (
+        Outcome.UNKNOWN,
+        False,
+        None,
+    )
     assert result.transport_error.startswith("ConnectionError:")
     assert_secret_kept(result, caplog)
 
@@ -580,9 +607,10 @@ def test_a_connection_closed_without_an_answer_is_unknown(
     server = raw_server(close_after_reading)
 
     result = send(server.url)
+    verdict = result.classification
 
     assert len(server.received) == 1
-    assert (result.outcome, result.retryable) == (Outcome.UNKNOWN, False)
+    assert (verdict.outcome, verdict.retryable) == (Outcome.UNKNOWN, False)
     assert_secret_kept(result, caplog)
 
 
@@ -620,7 +648,8 @@ def test_a_30_mb_answer_is_truncated_unknown_and_read_in_bounded_memory(
     finally:
         tracemalloc.stop()
 
-    assert (result.outcome, result.retryable, result.http_status) == (Outcome.UNKNOWN, False, 200)
+    verdict = result.classification
+    assert (verdict.outcome, verdict.retryable, result.http_status) == (Outcome.UNKNOWN, False, 200)
     assert result.response_truncated
     assert len(result.response_text) <= limit
     assert result.response_text.startswith('{"ResponseMetadata":{"RequestId":"AAAA')
@@ -708,7 +737,8 @@ def test_tls_works_end_to_end_with_a_trusted_certificate(
     with trusting(tls_files) as session:
         result = send(https(server), session=session)
 
-    assert result.outcome is Outcome.ACCEPTED
+    verdict = result.classification
+    assert verdict.outcome is Outcome.ACCEPTED
     assert split_request(server.received[0])[4] == BODY
     assert_secret_kept(result, caplog)
 
@@ -721,8 +751,13 @@ def test_an_untrusted_certificate_is_not_sent(
     server = raw_server(tls_handler(tls_files, capture_and_accept))
 
     result = send(https(server))  # the default trust store does not know this certificate
+    verdict = result.classification
 
-    assert (result.outcome, result.retryable, result.http_status) == (Outcome.NOT_SENT, True, None)
+    assert (verdict.outcome, verdict.retryable, result.http_status) == (
+        Outcome.NOT_SENT,
+        True,
+        None,
+    )
     assert result.transport_error.startswith("SSLError:")
     assert "CERTIFICATE_VERIFY_FAILED" in result.transport_error
     assert server.received == []
@@ -740,8 +775,9 @@ def test_https_to_a_plain_http_server_is_not_sent(
     server = raw_server(plain_http_reply)
 
     result = send(https(server))
+    verdict = result.classification
 
-    assert (result.outcome, result.retryable) == (Outcome.NOT_SENT, True)
+    assert (verdict.outcome, verdict.retryable) == (Outcome.NOT_SENT, True)
     assert result.transport_error.startswith("SSLError:")
     [hello] = server.received
     assert hello[:1] == b"\x16"  # a TLS handshake record: no byte of the request went out
@@ -766,11 +802,12 @@ def test_a_tls_handshake_that_never_completes_is_not_sent(
 
     started = time.monotonic()
     result = send(https(server), connect_timeout=0.4, read_timeout=0.4)
+    verdict = result.classification
     elapsed = time.monotonic() - started
 
     assert elapsed < 2
     # urllib3 reports it as a read timeout, but it happened before the request was written.
-    assert (result.outcome, result.retryable) == (Outcome.NOT_SENT, True)
+    assert (verdict.outcome, verdict.retryable) == (Outcome.NOT_SENT, True)
     assert_secret_kept(result, caplog)
     server.close()
     assert b"POST" not in b"".join(server.received)
@@ -793,6 +830,11 @@ def test_a_tls_failure_after_the_request_was_written_is_unknown(
 
     [raw] = server.received
     assert split_request(raw)[4] == BODY  # the filing had been delivered
-    assert (result.outcome, result.retryable, result.http_status) == (Outcome.UNKNOWN, False, None)
+    verdict = result.classification
+    assert (verdict.outcome, verdict.retryable, result.http_status) == (
+        Outcome.UNKNOWN,
+        False,
+        None,
+    )
     assert result.transport_error.startswith("SSLError:")
     assert_secret_kept(result, caplog)

@@ -1,7 +1,7 @@
 """The Click2CallCompanyAuth client's pure parts: body, target, classification, summary.
 
-No database and no network. The field order below is copied by hand from the API page
-(/work/shared/seed/Click2CallCompanyAuth-api-doc.txt, request-parameter table and example), not
+No database and no network. The field order (tests/api_page.py) is copied by hand from
+Volcengine's API page for Click2CallCompanyAuth (its request-parameter table and example), not
 from the client, so the two check each other.
 """
 
@@ -12,15 +12,9 @@ from typing import Any
 import pytest
 
 from filings.volc import client
-from filings.volc.client import (
-    Outcome,
-    SendResult,
-    Target,
-    classify_response,
-    company_auth_payload,
-    encode_body,
-    send_company_auth,
-)
+from filings.volc.classify import Classification, Outcome, classify_no_answer, classify_response
+from filings.volc.client import SendResult, Target, send_company_auth
+from filings.volc.payload import company_auth_payload, encode_body
 from filings.volc.signing import Credentials
 from tests.api_page import API_FIELD_ORDER, SCRIPT_ITEM_ORDER
 
@@ -295,15 +289,19 @@ def test_a_body_that_is_not_the_envelope_yields_no_details() -> None:
     assert verdict.provider_request_id == verdict.error_code == verdict.result_code == ""
 
 
+def test_no_answer_is_not_sent_only_when_nothing_was_written() -> None:
+    assert classify_no_answer(written=False) == Classification(Outcome.NOT_SENT, retryable=True)
+    assert classify_no_answer(written=True) == Classification(Outcome.UNKNOWN, retryable=False)
+
+
 # --- SendResult ------------------------------------------------------------------------------
 
 STARTED = datetime(2026, 1, 4, 11, 37, 22, tzinfo=UTC)
 
 
-def result(**fields: Any) -> SendResult:
+def result(verdict: Classification | None = None, **fields: Any) -> SendResult:
     values: dict[str, Any] = {
-        "outcome": Outcome.ACCEPTED,
-        "retryable": False,
+        "classification": verdict or Classification(Outcome.ACCEPTED, retryable=False),
         "endpoint": "https://cloud-vms.volcengineapi.com",
         "region": "cn-beijing",
         "body": b'{"companyName":"BODY-MARKER"}',
@@ -318,58 +316,63 @@ def result(**fields: Any) -> SendResult:
 
 
 @pytest.mark.parametrize(
-    ("fields", "expected"),
+    ("verdict", "fields", "expected"),
     [
         (
-            {
-                "http_status": 200,
-                "provider_request_id": RID,
-                "result_code": "0",
-                "result_message": "成功",
-            },
+            Classification(
+                Outcome.ACCEPTED,
+                retryable=False,
+                provider_request_id=RID,
+                result_code="0",
+                result_message="成功",
+            ),
+            {"http_status": 200},
             f"ACCEPTED (HTTP 200) RequestId {RID}: code 0 成功",
         ),
         (
-            {
-                "outcome": Outcome.REJECTED,
-                "retryable": True,
-                "http_status": 401,
-                "provider_request_id": RID,
-                "error_code": "SignatureDoesNotMatch",
-                "error_code_n": 100010,
-                "error_message": "The signature does not match.",
-            },
+            Classification(
+                Outcome.REJECTED,
+                retryable=True,
+                provider_request_id=RID,
+                error_code="SignatureDoesNotMatch",
+                error_code_n=100010,
+                error_message="The signature does not match.",
+            ),
+            {"http_status": 401},
             f"REJECTED (HTTP 401) RequestId {RID}: SignatureDoesNotMatch The signature does not"
             " match.",
         ),
         (
-            {
-                "outcome": Outcome.REJECTED,
-                "http_status": 200,
-                "provider_request_id": RID,
-                "result_code": "1001",
-                "result_message": "校验未通过",
-            },
+            Classification(
+                Outcome.REJECTED,
+                retryable=False,
+                provider_request_id=RID,
+                result_code="1001",
+                result_message="校验未通过",
+            ),
+            {"http_status": 200},
             f"REJECTED (HTTP 200) RequestId {RID}: code 1001 校验未通过",
         ),
         (
-            {
-                "outcome": Outcome.NOT_SENT,
-                "retryable": True,
-                "transport_error": "ConnectionError: connection refused",
-            },
+            Classification(Outcome.NOT_SENT, retryable=True),
+            {"transport_error": "ConnectionError: connection refused"},
             "NOT_SENT (no HTTP response): ConnectionError: connection refused",
         ),
         (
-            {"outcome": Outcome.UNKNOWN, "transport_error": "ReadTimeout: read timed out"},
+            Classification(Outcome.UNKNOWN, retryable=False),
+            {"transport_error": "ReadTimeout: read timed out"},
             "UNKNOWN (no HTTP response): ReadTimeout: read timed out",
         ),
-        ({"outcome": Outcome.UNKNOWN, "http_status": 502}, "UNKNOWN (HTTP 502)"),
+        (
+            Classification(Outcome.UNKNOWN, retryable=False),
+            {"http_status": 502},
+            "UNKNOWN (HTTP 502)",
+        ),
     ],
     ids=["accepted", "gateway-error", "business-failure", "not-sent", "unknown-timeout", "bare"],
 )
-def test_summary(fields: dict[str, Any], expected: str) -> None:
-    assert result(**fields).summary == expected
+def test_summary(verdict: Classification, fields: dict[str, Any], expected: str) -> None:
+    assert result(verdict, **fields).summary == expected
 
 
 def test_the_body_is_kept_but_not_in_the_repr() -> None:
