@@ -14,10 +14,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-do-not-use-in-production"
 DEMO_AUDIT_CHAIN_KEY = "demo-audit-chain-key-development-only"
+DEVELOPMENT_MEDIA_KEYS = "dev:ZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGQ="
 PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "x7!q-production-like-secret-key-for-the-start-up-tests-0123456789",
     "AUDIT_CHAIN_KEY": "production-like-audit-chain-key-0123456789abcdef",
+    # 32 bytes of "p": a keyring for the encrypted filesystem storage.
+    "PORTAL_MEDIA_KEYS": "prod-like:cHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHA=",
     "ALLOWED_HOSTS": "portal.example.com",
 }
 DEVELOPMENT = {
@@ -84,7 +87,9 @@ def test_a_forgotten_debug_means_production(tmp_path: Path) -> None:
     without_keys = python("manage.py", "check", env={}, var_dir=tmp_path)
     assert "SECRET_KEY must be set when DEBUG is off" in refusal(without_keys)
 
-    keys_only = {name: PRODUCTION[name] for name in ("SECRET_KEY", "AUDIT_CHAIN_KEY")}
+    keys_only = {
+        name: PRODUCTION[name] for name in ("SECRET_KEY", "AUDIT_CHAIN_KEY", "PORTAL_MEDIA_KEYS")
+    }
     assert probe(DEBUG_PROBE, keys_only, tmp_path) == {"debug": False, "ssl_redirect": True}
 
 
@@ -97,8 +102,21 @@ def test_a_forgotten_debug_means_production(tmp_path: Path) -> None:
         ("AUDIT_CHAIN_KEY", "", "AUDIT_CHAIN_KEY must be set when DEBUG is off"),
         ("AUDIT_CHAIN_KEY", DEMO_AUDIT_CHAIN_KEY, "AUDIT_CHAIN_KEY is the development key"),
         ("AUDIT_CHAIN_KEY", "k" * 31, "AUDIT_CHAIN_KEY must be at least 32 bytes long"),
+        ("PORTAL_MEDIA_KEYS", "", "PORTAL_MEDIA_KEYS must be set when DEBUG is off"),
+        ("PORTAL_MEDIA_KEYS", DEVELOPMENT_MEDIA_KEYS, "PORTAL_MEDIA_KEYS is the development key"),
+        ("PORTAL_MEDIA_KEYS", "k1:" + "A" * 32, "PORTAL_MEDIA_KEYS: the key 'k1' has 24 bytes"),
     ],
-    ids=["secret-unset", "secret-dev", "secret-short", "chain-unset", "chain-demo", "chain-short"],
+    ids=[
+        "secret-unset",
+        "secret-dev",
+        "secret-short",
+        "chain-unset",
+        "chain-demo",
+        "chain-short",
+        "media-unset",
+        "media-dev",
+        "media-not-32-bytes",
+    ],
 )
 def test_production_refuses_a_missing_development_or_short_key(
     tmp_path: Path, name: str, value: str, said: str

@@ -16,6 +16,8 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "x7!q-production-like-secret-key-for-the-deploy-check-0123456789abcdefghij",
     "AUDIT_CHAIN_KEY": "production-like-audit-chain-key-0123456789abcdef",
+    # 32 bytes of "p": a keyring for the encrypted filesystem storage.
+    "PORTAL_MEDIA_KEYS": "prod-like:cHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHA=",
     "ALLOWED_HOSTS": "portal.example.com",
     "VOLC_ACCESSKEY": "AKLTproductionlike",
     "VOLC_SECRETKEY": "production-like-secret",

@@ -57,7 +57,7 @@ def settings_with(env: dict[str, str]) -> dict[str, Any]:
 
 def test_without_a_bucket_documents_go_to_the_filesystem() -> None:
     loaded = settings_with({})
-    assert loaded["backend"] == "django.core.files.storage.FileSystemStorage"
+    assert loaded["backend"] == "filings.encrypted_storage.EncryptedFileSystemStorage"
 
 
 def test_aws_s3_is_private_with_presigned_urls_and_never_overwrites() -> None:
