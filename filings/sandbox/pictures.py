@@ -14,13 +14,9 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
-from filings.sandbox.verify import (
-    PIC_URL_FIELDS,
-    Verified,
-    VerifyError,
-    invalid_parameter,
-    picture_kind,
-)
+from filings.sandbox.body_rules import PIC_URL_FIELDS, picture_kind
+from filings.sandbox.errors import VerifyError, invalid_parameter
+from filings.sandbox.verify import Verified
 
 FETCH_TIMEOUT_SECONDS = 5.0
 CHUNK_BYTES = 64 * 1024

@@ -1,20 +1,35 @@
 """Verify a Volcengine V4-signed Click2CallCompanyAuth request: signature, Action/Version, body.
 
-Pure: no Django, no network. Written from the spec, separately from the client's signer, so each
-checks the other.
+Pure: no Django, no network; `now` is passed in. Written from Volcengine's description of V4
+signing, separately from the client's signer, so each checks the other.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, unquote_to_bytes, urlsplit
+from urllib.parse import quote, unquote_to_bytes
+
+from filings.sandbox.body_rules import check_company_auth_body
+from filings.sandbox.errors import (
+    VerifyError,
+    invalid_access_key,
+    invalid_action_or_version,
+    invalid_authorization,
+    invalid_timestamp,
+    missing_authentication_token,
+    missing_parameter,
+    missing_request_info,
+    missing_signature,
+    scrub_secrets,
+    service_not_found,
+    signature_does_not_match,
+)
 
 ALGORITHM = "HMAC-SHA256"
 SERVICE = "vms"
@@ -23,22 +38,6 @@ VERSION = "2022-01-01"
 WINDOW_SECONDS = 900
 SCOPE_TERMINATOR = "request"
 REQUIRED_SIGNED_HEADERS = ("host", "x-date")
-
-# Click2CallCompanyAuth body fields, in the order of Volcengine's API page.
-COMPANY_FIELDS = ("companyName", "companyCreditCode")
-PICTURE_KINDS = (
-    "businessLicense",
-    "proprietorIdcard",
-    "operatorIdcard",
-    "operatorIdcardInhand",
-    "networkaccessCommitmentletter",
-    "numberapplicationOfficialletter",
-)
-PIC_URL_FIELDS = tuple(f"{kind}PicUrl" for kind in PICTURE_KINDS)
-PIC_FILENAME_FIELDS = tuple(f"{kind}PicFilename" for kind in PICTURE_KINDS)
-CALLEE_FIELDS = ("calleeSource", "businessCarrier")
-SCRIPT_FIELDS = ("scriptContent", "scriptScene")
-PICTURE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 
 X_DATE_RE = re.compile(r"\d{8}T\d{6}Z")
 # Exactly the shape the SDKs build (build_auth_header_v4): one space, then ", " between parts.
@@ -50,23 +49,25 @@ SIGNATURE_RE = re.compile(r"[0-9a-f]{64}")
 SIGNED_HEADER_NAME_RE = re.compile(r"[a-z0-9!#$%&'*+.^_`|~-]+")
 SHORT_DATE_RE = re.compile(r"\d{8}")
 
-JPEG_MAGIC = b"\xff\xd8\xff"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-SIGNATURE_MISMATCH_MESSAGE = (
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your Secret Access Key and signing method."
-)
-
 
 @dataclass(frozen=True)
-class VerifyError:
-    """A refusal, shaped like the gateway's ResponseMetadata.Error."""
+class RequestParts:
+    """What the verifier reads of an HTTP request.
 
-    code: str
-    code_n: int | None
-    status: int
-    message: str
+    `path` is the decoded path, `query_string` the query as it came on the wire; `headers` is any
+    mapping, its names matched case-insensitively.
+    """
+
+    method: str
+    path: str
+    query_string: str
+    headers: Mapping[str, str]
+    body: bytes = field(repr=False)
+
+    @property
+    def lower_headers(self) -> dict[str, str]:
+        """The headers keyed by lower-case name."""
+        return {name.lower(): value for name, value in self.headers.items()}
 
 
 @dataclass(frozen=True)
@@ -91,70 +92,6 @@ class AuthorizationParts:
     service: str
     signed_headers: tuple[str, ...]
     signature: str
-
-
-# --- error constructors (code, CodeN and status as the gateway answers them) -----------------
-
-
-def missing_authentication_token() -> VerifyError:
-    return VerifyError(
-        "MissingAuthenticationToken", 100003, 401, "The request is missing an Authorization header."
-    )
-
-
-def invalid_authorization(reason: str) -> VerifyError:
-    return VerifyError("InvalidAuthorization", None, 400, f"Invalid Authorization header: {reason}")
-
-
-def missing_signature() -> VerifyError:
-    return VerifyError("MissingSignature", 100005, 401, "The request is missing Signature.")
-
-
-def missing_request_info(what: str) -> VerifyError:
-    return VerifyError(
-        "MissingRequestInfo", 100004, 400, f"The request is missing {what} information."
-    )
-
-
-def invalid_timestamp(reason: str) -> VerifyError:
-    return VerifyError(
-        "InvalidTimestamp", 100006, 400, f"The Signature of the request is expired. {reason}"
-    )
-
-
-def service_not_found(service: str) -> VerifyError:
-    return VerifyError("ServiceNotFound", 100007, 404, f"Could not find service {service!r}.")
-
-
-def invalid_access_key(access_key: str) -> VerifyError:
-    return VerifyError(
-        "InvalidAccessKey",
-        100009,
-        401,
-        f"The accesskey [{access_key}] included in the request is invalid.",
-    )
-
-
-def signature_does_not_match(detail: str = "") -> VerifyError:
-    message = SIGNATURE_MISMATCH_MESSAGE + (f" {detail}" if detail else "")
-    return VerifyError("SignatureDoesNotMatch", 100010, 401, message)
-
-
-def missing_parameter(name: str) -> VerifyError:
-    return VerifyError("MissingParameter", 100002, 400, f"The request is missing {name} parameter.")
-
-
-def invalid_action_or_version(action: str, version: str) -> VerifyError:
-    return VerifyError(
-        "InvalidActionOrVersion",
-        100008,
-        404,
-        f"Could not find operation {action} for version {version}.",
-    )
-
-
-def invalid_parameter(name: str, reason: str) -> VerifyError:
-    return VerifyError("InvalidParameter", None, 400, f"The parameter {name} {reason}.")
 
 
 # --- canonical forms ---------------------------------------------------------------------------
@@ -205,21 +142,16 @@ def canonical_uri(path: str) -> str:
 
 
 def canonical_request(
-    *,
-    method: str,
-    path: str,
-    query_string: str,
-    headers: Mapping[str, str],
-    signed_headers: tuple[str, ...],
-    payload_hash: str,
+    request: RequestParts, *, signed_headers: tuple[str, ...], payload_hash: str
 ) -> str:
-    """`headers` must be keyed by lower-case name and hold every signed header."""
+    """`request` must hold every header named in `signed_headers` (lower-case names)."""
+    headers = request.lower_headers
     canonical_headers = "".join(f"{name}:{headers[name].strip()}\n" for name in signed_headers)
     return "\n".join(
         [
-            method.upper(),
-            canonical_uri(path),
-            canonical_query(query_string),
+            request.method.upper(),
+            canonical_uri(request.path),
+            canonical_query(request.query_string),
             canonical_headers,
             ";".join(signed_headers),
             payload_hash,
@@ -283,60 +215,31 @@ def parse_x_date(value: str) -> datetime | None:
         return None
 
 
-def scrub_secrets(error: VerifyError, secrets: Iterable[str]) -> VerifyError:
-    """The same error with any configured secret key masked (e.g. one sent in the AK's place)."""
-    message = error.message
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, "***")
-    return error if message == error.message else replace(error, message=message)
-
-
 def verify_signature(
+    request: RequestParts,
     *,
-    method: str,
-    path: str,
-    query_string: str,
-    headers: Mapping[str, str],
-    body: bytes,
     credentials: Mapping[str, str],
     now: datetime,
     regions: Collection[str],
     service: str = SERVICE,
     window_seconds: int = WINDOW_SECONDS,
 ) -> AuthorizationParts | VerifyError:
-    """Check the V4 signature; `headers` is any mapping, matched case-insensitively."""
-    result = _check_signature(
-        method=method,
-        path=path,
-        query_string=query_string,
-        headers=headers,
-        body=body,
-        credentials=credentials,
-        now=now,
-        regions=regions,
-        service=service,
-        window_seconds=window_seconds,
-    )
+    """Check the V4 signature of `request`; `credentials` maps access keys to secret keys."""
+    result = _check_signature(request, credentials, now, regions, service, window_seconds)
     if isinstance(result, VerifyError):
         return scrub_secrets(result, credentials.values())
     return result
 
 
 def _check_signature(
-    *,
-    method: str,
-    path: str,
-    query_string: str,
-    headers: Mapping[str, str],
-    body: bytes,
+    request: RequestParts,
     credentials: Mapping[str, str],
     now: datetime,
     regions: Collection[str],
     service: str,
     window_seconds: int,
 ) -> AuthorizationParts | VerifyError:
-    lower = {name.lower(): value for name, value in headers.items()}
+    lower = request.lower_headers
     authorization = lower.get("authorization", "").strip()
     if not authorization:
         return missing_authentication_token()
@@ -370,7 +273,7 @@ def _check_signature(
     if auth.region not in regions:
         return signature_does_not_match(f"Region {auth.region!r} is not accepted here.")
 
-    payload_hash = sha256_hex(body)
+    payload_hash = sha256_hex(request.body)
     content_sha = lower.get("x-content-sha256")
     if content_sha is not None and content_sha.strip() != payload_hash:
         return signature_does_not_match("X-Content-Sha256 is not the SHA-256 of the body.")
@@ -379,12 +282,7 @@ def _check_signature(
             return signature_does_not_match(f"Signed header {name} is not in the request.")
 
     canonical = canonical_request(
-        method=method,
-        path=path,
-        query_string=query_string,
-        headers=lower,
-        signed_headers=auth.signed_headers,
-        payload_hash=payload_hash,
+        request, signed_headers=auth.signed_headers, payload_hash=payload_hash
     )
     scope = f"{auth.short_date}/{auth.region}/{auth.service}/{SCOPE_TERMINATOR}"
     key = signing_key(secret_key, auth.short_date, auth.region, auth.service)
@@ -409,72 +307,9 @@ def check_action(query_string: str) -> tuple[str, str] | VerifyError:
     return action, version
 
 
-def _blank(value: object) -> bool:
-    return not isinstance(value, str) or not value.strip()
-
-
-def _check_text(body: Mapping[str, Any], name: str, label: str = "") -> VerifyError | None:
-    shown = label or name
-    if body.get(name) is None:
-        return missing_parameter(shown)
-    if _blank(body[name]):
-        return invalid_parameter(shown, "must be a non-empty string")
-    return None
-
-
-def check_company_auth_body(body: bytes) -> Mapping[str, Any] | VerifyError:
-    """The Click2CallCompanyAuth body: every field present and well-formed."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        return invalid_parameter("body", "must be UTF-8 encoded JSON")
-    except json.JSONDecodeError as exc:
-        return invalid_parameter("body", f"is not valid JSON ({exc.msg} at position {exc.pos})")
-    except RecursionError:
-        return invalid_parameter("body", "is nested too deeply")
-    if not isinstance(payload, dict):
-        return invalid_parameter("body", "must be a JSON object")
-
-    for name in COMPANY_FIELDS:
-        if (error := _check_text(payload, name)) is not None:
-            return error
-    for url_field, filename_field in zip(PIC_URL_FIELDS, PIC_FILENAME_FIELDS, strict=True):
-        if (error := _check_text(payload, url_field)) is not None:
-            return error
-        url = urlsplit(payload[url_field].strip())
-        if url.scheme not in ("http", "https") or not url.netloc:
-            return invalid_parameter(url_field, "must be an http(s) URL")
-        if (error := _check_text(payload, filename_field)) is not None:
-            return error
-        filename = payload[filename_field].strip()
-        stem, dot, _ = filename.rpartition(".")
-        if not filename.lower().endswith(PICTURE_EXTENSIONS) or not stem or not dot:
-            return invalid_parameter(filename_field, "must end with .jpg, .jpeg or .png")
-    for name in CALLEE_FIELDS:
-        if (error := _check_text(payload, name)) is not None:
-            return error
-
-    scripts = payload.get("scriptList")
-    if scripts is None:
-        return missing_parameter("scriptList")
-    if not isinstance(scripts, list) or not scripts:
-        return invalid_parameter("scriptList", "must be a non-empty list")
-    for index, script in enumerate(scripts):
-        if not isinstance(script, dict):
-            return invalid_parameter(f"scriptList[{index}]", "must be an object")
-        for name in SCRIPT_FIELDS:
-            if (error := _check_text(script, name, f"scriptList[{index}].{name}")) is not None:
-                return error
-    return payload
-
-
 def verify_request(
+    request: RequestParts,
     *,
-    method: str,
-    path: str,
-    query_string: str,
-    headers: Mapping[str, str],
-    body: bytes,
     credentials: Mapping[str, str],
     now: datetime,
     regions: Collection[str],
@@ -483,11 +318,7 @@ def verify_request(
 ) -> VerifyResult:
     """Signature, then Action/Version, then the body: the first failure is the answer."""
     auth = verify_signature(
-        method=method,
-        path=path,
-        query_string=query_string,
-        headers=headers,
-        body=body,
+        request,
         credentials=credentials,
         now=now,
         regions=regions,
@@ -496,36 +327,17 @@ def verify_request(
     )
     if isinstance(auth, VerifyError):
         return auth
-    return verify_content(auth, query_string=query_string, body=body, secrets=credentials.values())
+    return verify_content(auth, request, secrets=credentials.values())
 
 
 def verify_content(
-    auth: AuthorizationParts, *, query_string: str, body: bytes, secrets: Iterable[str]
+    auth: AuthorizationParts, request: RequestParts, *, secrets: Iterable[str]
 ) -> VerifyResult:
     """Action/Version, then the body, of a request whose signature `auth` already verified."""
-    action = check_action(query_string)
+    action = check_action(request.query_string)
     if isinstance(action, VerifyError):
         return scrub_secrets(action, secrets)
-    payload = check_company_auth_body(body)
+    payload = check_company_auth_body(request.body)
     if isinstance(payload, VerifyError):
         return payload
     return Verified(auth.access_key, auth.region, action[0], action[1], payload)
-
-
-def picture_kind(head: bytes) -> str | None:
-    """Return "jpeg" or "png" from the first bytes of a file, else None."""
-    if head.startswith(JPEG_MAGIC):
-        return "jpeg"
-    if head.startswith(PNG_MAGIC):
-        return "png"
-    return None
-
-
-def peek_credit_code(body: bytes) -> str:
-    """companyCreditCode of a JSON body if there is one, for the request log; never fails."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return ""
-    code = payload.get("companyCreditCode") if isinstance(payload, dict) else None
-    return code if isinstance(code, str) else ""

@@ -13,7 +13,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,19 +22,26 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from filings.sandbox.body_rules import peek_credit_code
+from filings.sandbox.errors import (
+    FLOW_LIMIT_EXCEEDED,
+    INTERNAL_ERROR,
+    INTERNAL_SERVICE_TIMEOUT,
+    METHOD_NOT_ALLOWED,
+    VerifyError,
+    invalid_access_key,
+    invalid_timestamp,
+    missing_parameter,
+    scrub_secrets,
+    signature_does_not_match,
+)
 from filings.sandbox.models import SandboxConfig, SandboxRequest
 from filings.sandbox.pictures import check_pictures
 from filings.sandbox.verify import (
     SERVICE,
     AuthorizationParts,
-    VerifyError,
-    invalid_access_key,
-    invalid_timestamp,
-    missing_parameter,
-    peek_credit_code,
+    RequestParts,
     query_value,
-    scrub_secrets,
-    signature_does_not_match,
     verify_content,
     verify_signature,
 )
@@ -51,17 +58,6 @@ SUCCESS_MESSAGE = "成功"
 BUSINESS_FAILURE_CODE = "1001"
 BUSINESS_FAILURE_MESSAGE = "企业报备校验未通过：营业执照信息与企业名称不一致（沙箱模拟）"
 
-METHOD_NOT_ALLOWED = VerifyError("MethodNotAllowed", None, 405, "The HTTP method is not allowed.")
-FLOW_LIMIT_EXCEEDED = VerifyError(
-    "FlowLimitExceeded", None, 429, "Flow limit exceeded, please try again later."
-)
-INTERNAL_ERROR = VerifyError(
-    "InternalError", 100014, 500, "The request processing has failed due to some unknown error."
-)
-INTERNAL_SERVICE_TIMEOUT = VerifyError(
-    "InternalServiceTimeout", 100016, 504, "The backend service timed out."
-)
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -73,15 +69,8 @@ class Answer:
     answer_code: str
 
 
-@dataclass(frozen=True)
-class Incoming:
-    """The parts of a request the sandbox reads."""
-
-    method: str
-    path: str
-    query_string: str
-    headers: Mapping[str, str]
-    body: bytes
+class Incoming(RequestParts):
+    """A request as the sandbox reads it: what the verifier checks, and what answers repeat."""
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Incoming:
@@ -104,7 +93,7 @@ class Incoming:
     @property
     def credential(self) -> list[str]:
         """AK/date/region/service/request from Authorization, as far as it can be read."""
-        authorization = {k.lower(): v for k, v in self.headers.items()}.get("authorization", "")
+        authorization = self.lower_headers.get("authorization", "")
         _, found, rest = authorization.partition("Credential=")
         return rest.split(",", 1)[0].split("/") if found else []
 
@@ -157,11 +146,7 @@ def credentials() -> dict[str, str]:
 
 def check_signature(incoming: Incoming) -> AuthorizationParts | VerifyError:
     return verify_signature(
-        method=incoming.method,
-        path=incoming.path,
-        query_string=incoming.query_string,
-        headers=incoming.headers,
-        body=incoming.body,
+        incoming,
         credentials=credentials(),
         now=datetime.now(UTC),
         regions=SANDBOX_REGIONS | {settings.VOLC_REGION},
@@ -169,12 +154,7 @@ def check_signature(incoming: Incoming) -> AuthorizationParts | VerifyError:
 
 
 def normal_answer(incoming: Incoming, auth: AuthorizationParts) -> Answer:
-    verified = verify_content(
-        auth,
-        query_string=incoming.query_string,
-        body=incoming.body,
-        secrets=credentials().values(),
-    )
+    verified = verify_content(auth, incoming, secrets=credentials().values())
     if isinstance(verified, VerifyError):
         return error_answer(incoming, verified)
     if settings.VOLC_SANDBOX_FETCH_IMAGES:

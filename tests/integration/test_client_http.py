@@ -31,6 +31,7 @@ import requests
 
 from filings import demo
 from filings.sandbox import verify as sandbox_verify
+from filings.sandbox.errors import VerifyError
 from filings.sandbox.models import SandboxConfig, SandboxRequest
 from filings.volc.classify import Outcome
 from filings.volc.client import SendResult, Target, send_company_auth
@@ -534,12 +535,9 @@ def test_the_bytes_on_the_wire_verify_under_the_independent_verifier(
     assert "Transfer-Encoding" not in headers
     assert headers["X-Content-Sha256"] == hashlib.sha256(body).hexdigest()
 
+    wire = sandbox_verify.RequestParts(method, path, query, headers, body)
     verified = sandbox_verify.verify_request(
-        method=method,
-        path=path,
-        query_string=query,
-        headers=headers,
-        body=body,
+        wire,
         credentials={SANDBOX_AK: SECRET},
         now=datetime.now(UTC),
         regions={REGION},
@@ -550,16 +548,12 @@ def test_the_bytes_on_the_wire_verify_under_the_independent_verifier(
 
     # The verifier really checks the key: the same bytes under another secret do not verify.
     refused = sandbox_verify.verify_request(
-        method=method,
-        path=path,
-        query_string=query,
-        headers=headers,
-        body=body,
+        wire,
         credentials={SANDBOX_AK: WRONG_SECRET},
         now=datetime.now(UTC),
         regions={REGION},
     )
-    assert isinstance(refused, sandbox_verify.VerifyError)
+    assert isinstance(refused, VerifyError)
     assert refused.code == "SignatureDoesNotMatch"
 
     # The record is the wire headers, only the signature value hidden.

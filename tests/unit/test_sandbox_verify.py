@@ -1,4 +1,4 @@
-"""The sandbox's V4 verifier, against a signer written here from volc-signing.md and SDK vectors."""
+"""The sandbox's V4 verifier, against a signer written here and the official SDK's vectors."""
 
 import ast
 import base64
@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,18 +14,22 @@ from urllib.parse import urlencode
 
 import pytest
 
+from filings.sandbox import body_rules, errors
 from filings.sandbox import verify as sandbox_verify
-from filings.sandbox.verify import (
+from filings.sandbox.body_rules import (
     PIC_FILENAME_FIELDS,
     PIC_URL_FIELDS,
-    Verified,
-    VerifyError,
-    canonical_query,
-    check_action,
     check_company_auth_body,
-    parse_query,
     peek_credit_code,
     picture_kind,
+)
+from filings.sandbox.errors import VerifyError
+from filings.sandbox.verify import (
+    RequestParts,
+    Verified,
+    canonical_query,
+    check_action,
+    parse_query,
     verify_request,
     verify_signature,
 )
@@ -49,7 +54,7 @@ TEXT_FIELDS = (
 )
 
 
-# --- an independent signer, straight from volc-signing.md §3 ----------------------------------
+# --- an independent signer, written from Volcengine's description of V4 signing ---------------
 
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
 
@@ -147,11 +152,7 @@ def verify(
     regions: frozenset[str] = REGIONS,
 ) -> Verified | VerifyError:
     return verify_request(
-        method=method,
-        path=path,
-        query_string=urlencode(query),
-        headers=headers,
-        body=body,
+        RequestParts(method, path, urlencode(query), headers, body),
         credentials={AK: SK},
         now=now,
         regions=regions,
@@ -545,30 +546,36 @@ def test_no_message_ever_contains_the_secret_key() -> None:
         assert SK not in result.message, result
 
 
-def test_the_verifier_is_pure_and_independent_of_the_client_signer() -> None:
-    tree = ast.parse(Path(sandbox_verify.__file__).read_text(encoding="utf-8"))
+PURE_SANDBOX_MODULES = [sandbox_verify, errors, body_rules]
+STANDARD_LIBRARY = {
+    "__future__",
+    "hashlib",
+    "hmac",
+    "json",
+    "re",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "typing",
+    "urllib",
+}
+
+
+@pytest.mark.parametrize("module", PURE_SANDBOX_MODULES, ids=lambda module: module.__name__)
+def test_the_verifier_is_pure_and_independent_of_the_client_signer(module: Any) -> None:
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     imported = {
-        alias.name.split(".")[0]
+        alias.name
         for node in ast.walk(tree)
         if isinstance(node, ast.Import)
         for alias in node.names
-    } | {
-        node.module.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module
     }
-    assert imported <= {
-        "__future__",
-        "hashlib",
-        "hmac",
-        "json",
-        "re",
-        "collections",
-        "dataclasses",
-        "datetime",
-        "typing",
-        "urllib",
+    imported |= {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
     }
+    # Only the standard library, and each other: never Django, the network or the client's signer.
+    siblings = {sibling.__name__ for sibling in PURE_SANDBOX_MODULES}
+    assert {name.split(".")[0] for name in imported - siblings} <= STANDARD_LIBRARY
 
 
 # --- small helpers ----------------------------------------------------------------------------
@@ -601,8 +608,9 @@ def _load_vectors() -> list[dict[str, Any]]:
 SDK_VECTORS = _load_vectors()
 
 
-def _vector_request(case: dict[str, Any]) -> dict[str, Any]:
-    """The request as an HTTP library would send what the SDK signed: Host without :80/:443."""
+def _vector_request(case: dict[str, Any]) -> tuple[RequestParts, dict[str, Any]]:
+    """The request as an HTTP library would send what the SDK signed (Host without :80/:443),
+    and what the verifier must be told to accept it."""
     host = case["host"].removesuffix(":443").removesuffix(":80")
     headers = {**case["headers"], "Host": host, "X-Date": case["x_date"]}
     headers["X-Content-Sha256"] = case["expected"]["x_content_sha256"]
@@ -613,45 +621,44 @@ def _vector_request(case: dict[str, Any]) -> dict[str, Any]:
         body = base64.b64decode(case["body_base64"])
     else:
         body = case["body_text"].encode("utf-8")
-    return {
-        "method": case["method"],
-        "path": case["path"],
-        "query_string": urlencode([(name, value) for name, value in case["query"]]),
-        "headers": headers,
-        "body": body,
+    request = RequestParts(
+        method=case["method"],
+        path=case["path"],
+        query_string=urlencode([(name, value) for name, value in case["query"]]),
+        headers=headers,
+        body=body,
+    )
+    options = {
         "credentials": {case["access_key_id"]: case["secret_access_key"]},
         "now": datetime.strptime(case["x_date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC),
         "regions": {case["region"]},
     }
+    return request, options
 
 
 @pytest.mark.skipif(not SDK_VECTORS, reason="tests/vectors/volc_v4.json not produced yet")
 @pytest.mark.parametrize("case", SDK_VECTORS, ids=lambda case: str(case["name"]))
 def test_every_sdk_vector_for_vms_is_accepted(case: dict[str, Any]) -> None:
-    request = _vector_request(case)
+    request, options = _vector_request(case)
     expected = case["expected"]
-    lower = {name.lower(): value for name, value in request["headers"].items()}
 
     assert (
         sandbox_verify.canonical_request(
-            method=request["method"],
-            path=request["path"],
-            query_string=request["query_string"],
-            headers=lower,
+            request,
             signed_headers=tuple(expected["signed_headers"].split(";")),
-            payload_hash=hashlib.sha256(request["body"]).hexdigest(),
+            payload_hash=hashlib.sha256(request.body).hexdigest(),
         )
         == expected["canonical_request"]
     )
-    auth = verify_signature(**request)
+    auth = verify_signature(request, **options)
     assert not isinstance(auth, VerifyError), auth
     assert auth.signature == expected["signature"]
 
     # Past the signature, only Action/Version and the body can refuse a vector.
-    action = check_action(request["query_string"])
-    body = check_company_auth_body(request["body"])
+    action = check_action(request.query_string)
+    body = check_company_auth_body(request.body)
     refusal = next((r for r in (action, body) if isinstance(r, VerifyError)), None)
-    full = verify_request(**request)
+    full = verify_request(request, **options)
     if refusal is None:
         assert isinstance(full, Verified), full
     else:
@@ -661,15 +668,16 @@ def test_every_sdk_vector_for_vms_is_accepted(case: dict[str, Any]) -> None:
 @pytest.mark.skipif(not SDK_VECTORS, reason="tests/vectors/volc_v4.json not produced yet")
 def test_the_sdk_signed_seed_filing_passes_every_check() -> None:
     (seed,) = (case for case in SDK_VECTORS if case["name"] == "seed_company_auth")
-    assert isinstance(verify_request(**_vector_request(seed)), Verified)
+    request, options = _vector_request(seed)
+    assert isinstance(verify_request(request, **options), Verified)
 
 
 @pytest.mark.skipif(not SDK_VECTORS, reason="tests/vectors/volc_v4.json not produced yet")
 @pytest.mark.parametrize("case", SDK_VECTORS[:1], ids=lambda case: str(case["name"]))
 def test_an_sdk_vector_with_one_byte_changed_is_refused(case: dict[str, Any]) -> None:
-    request = _vector_request(case)
-    request["body"] = request["body"].replace(b"}", b" }", 1)
-    del request["headers"]["X-Content-Sha256"]
-    result = verify_signature(**request)
+    request, options = _vector_request(case)
+    headers = {name: value for name, value in request.headers.items() if name != "X-Content-Sha256"}
+    changed = replace(request, body=request.body.replace(b"}", b" }", 1), headers=headers)
+    result = verify_signature(changed, **options)
     assert isinstance(result, VerifyError)
     assert result.code == "SignatureDoesNotMatch"
