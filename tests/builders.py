@@ -1,13 +1,17 @@
 """Test data made through the services, so tests exercise the real write paths and audit."""
 
+from unittest import mock
+
+import pytest
 from django.contrib.auth.models import AbstractUser
 
 from filings.models import Company, Document, Filing
-from filings.services import editing, review
+from filings.services import editing, review, sending
 from filings.services.documents import Upload, document_upload
 from tests.imagecorpus import jpeg_bytes
 
 VALID_CODES = ["91350100M000100Y43", "91110000600037341L", "91310115MA1K3BTP2B"]
+KINDS = [kind.value for kind in Document.Kind]
 
 
 def company(
@@ -48,3 +52,28 @@ def approved_filing(preparer: AbstractUser, reviewer: AbstractUser, **kwargs: st
     review.filing_approve(actor=reviewer, filing=filing)
     filing.refresh_from_db()
     return filing
+
+
+def fresh(filing: Filing) -> Filing:
+    """The filing as the database has it now."""
+    return Filing.objects.get(pk=filing.pk)
+
+
+def in_review(preparer: AbstractUser, **kwargs: str) -> Filing:
+    filing = complete_filing(preparer, **kwargs)
+    review.filing_submit(actor=preparer, filing=filing)
+    return fresh(filing)
+
+
+class ProcessDied(Exception):
+    """Stands for the sending process dying between starting a send and the HTTP call."""
+
+
+def stuck_in_sending(actor: AbstractUser, filing: Filing) -> None:
+    """`actor` sends the approved `filing` and the process dies before the request leaves: the
+    filing stays in SENDING, as after a crash, with nothing sent and no Submission."""
+    with (
+        mock.patch.object(sending, "transmit", side_effect=ProcessDied),
+        pytest.raises(ProcessDied),
+    ):
+        sending.filing_send(actor=actor, filing=filing)

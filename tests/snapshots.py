@@ -1,9 +1,11 @@
 """What "nothing changed" means: every row a request could write, the chain, the stored files."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.conf import settings
 
 from filings.models import AuditEvent, CallScript, Company, Document, Filing, Submission
@@ -32,3 +34,13 @@ def snapshot() -> dict[str, Any]:
         "sandbox_requests": SandboxRequest.objects.count(),
         "objects": stored_objects(),
     }
+
+
+def refused(exc_type: type[Exception], call: Callable[[], object]) -> Exception:
+    """`call` raises exactly `exc_type` and leaves the database and the store as they were."""
+    before = snapshot()
+    with pytest.raises(exc_type) as caught:
+        call()
+    assert type(caught.value) is exc_type, caught.value
+    assert snapshot() == before
+    return caught.value
