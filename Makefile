@@ -17,10 +17,12 @@ DEMO_ENV := DEBUG=true \
 
 .PHONY: run test test-fast install lint bench serve clean
 
-$(STAMP): pyproject.toml
+# The exact versions of requirements.lock (pyproject's `dev` extra, hashed), then the portal itself.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,6 +40,11 @@ test: $(STAMP)
 # Without the browser and PostgreSQL tests.
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not postgres"
+
+.PHONY: fmt
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
