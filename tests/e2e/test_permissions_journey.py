@@ -50,7 +50,9 @@ def test_preparer_cannot_approve_or_send(
     ]:
         response = me.goto(name, *args)
         assert response.status == 403, (name, response.status)
-        expect(page.locator("#workflow button[name=act][value=approve], #confirm-send")).to_have_count(0)
+        expect(
+            page.locator("#workflow button[name=act][value=approve], #confirm-send")
+        ).to_have_count(0)
 
     # Forged POSTs with the preparer's own session and CSRF token: refused by the server.
     token = next(c["value"] for c in me.context.cookies() if c["name"] == "csrftoken")
