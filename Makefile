@@ -15,7 +15,7 @@ DEMO_ENV := DEBUG=true \
 	VOLC_VMS_ENDPOINT=http://$(HOST):$(PORT)/sandbox/vms/ \
 	PORTAL_PUBLIC_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test test-fast install lint bench serve clean
+.PHONY: run test test-fast install lint bench serve clean backup restore
 
 # The exact versions of requirements.lock (pyproject's `dev` extra, hashed), then the portal itself.
 $(STAMP): pyproject.toml requirements.lock
@@ -59,6 +59,16 @@ bench: $(STAMP)
 serve: $(STAMP)
 	DEBUG=false $(PY) manage.py collectstatic --noinput -v0
 	DEBUG=false $(VENV)/bin/gunicorn portal.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile -
+
+# PostgreSQL backup and restore (README, "Backup and restore"), with the portal's environment.
+BACKUP_DIR ?= var/backups/$(shell date -u +%Y%m%dT%H%M%SZ)
+backup: $(STAMP)
+	$(PY) -m portal.backup dump $(BACKUP_DIR)
+
+restore: $(STAMP)
+	$(if $(filter command line environment,$(origin BACKUP_DIR)),,\
+	  $(error make restore BACKUP_DIR=<the folder make backup wrote>))
+	$(PY) -m portal.backup restore $(BACKUP_DIR)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -73,3 +73,26 @@ def production_secret_problem(name: str, value: str, development_value: str) -> 
             f"(it has {size})."
         )
     return ""
+
+
+SERVER_SIDE_ENCRYPTION = ("AES256", "aws:kms")
+
+
+def sse_object_parameters(mode: str, kms_key_id: str) -> dict[str, str]:
+    """S3 object parameters for server-side encryption of every stored object.
+
+    `mode` is AES256 (keys managed by the store; AWS S3, MinIO and TOS take it) or aws:kms;
+    `kms_key_id` names the KMS key and is allowed only with aws:kms (without one, aws:kms uses
+    the account's default key). ValueError names the variable to fix.
+    """
+    if mode not in SERVER_SIDE_ENCRYPTION:
+        raise ValueError(
+            f"AWS_S3_SERVER_SIDE_ENCRYPTION must be one of {', '.join(SERVER_SIDE_ENCRYPTION)}, "
+            f"not {mode!r}"
+        )
+    parameters = {"ServerSideEncryption": mode}
+    if kms_key_id and mode != "aws:kms":
+        raise ValueError("AWS_S3_SSE_KMS_KEY_ID needs AWS_S3_SERVER_SIDE_ENCRYPTION=aws:kms.")
+    if kms_key_id:
+        parameters["SSEKMSKeyId"] = kms_key_id
+    return parameters

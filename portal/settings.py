@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.media_crypto import MediaKeyError, parse_keyring
 from portal.env import (
+    SERVER_SIDE_ENCRYPTION,
     env_bool,
     env_choice,
     env_float,
@@ -23,6 +24,7 @@ from portal.env import (
     env_list,
     env_str,
     production_secret_problem,
+    sse_object_parameters,
 )
 
 # Lets ModelAdmin[...] / ModelForm[...] be subscripted at run time, as the type stubs expect.
@@ -181,21 +183,17 @@ if not env_bool("AWS_QUERYSTRING_AUTH", True):
 AWS_QUERYSTRING_EXPIRE = env_int("AWS_QUERYSTRING_EXPIRE", 24 * 3600)
 ADDRESSING_STYLES = ("auto", "path", "virtual")
 CHECKSUM_MODES = ("when_supported", "when_required")
-SERVER_SIDE_ENCRYPTION = ("AES256", "aws:kms")
 
 
 def _sse_parameters() -> dict[str, str]:
-    """AES256 (S3-managed keys; TOS and MinIO take it too) or aws:kms with a key id."""
-    mode = env_choice("AWS_S3_SERVER_SIDE_ENCRYPTION", SERVER_SIDE_ENCRYPTION)
-    parameters = {"ServerSideEncryption": mode}
-    kms_key = env_str("AWS_S3_SSE_KMS_KEY_ID")
-    if mode == "aws:kms" and kms_key:
-        parameters["SSEKMSKeyId"] = kms_key
-    elif kms_key:
-        raise ImproperlyConfigured(
-            "AWS_S3_SSE_KMS_KEY_ID needs AWS_S3_SERVER_SIDE_ENCRYPTION=aws:kms."
+    """AES256 (keys managed by the store; TOS and MinIO take it too) or aws:kms with a key id."""
+    try:
+        return sse_object_parameters(
+            env_choice("AWS_S3_SERVER_SIDE_ENCRYPTION", SERVER_SIDE_ENCRYPTION),
+            env_str("AWS_S3_SSE_KMS_KEY_ID"),
         )
-    return parameters
+    except ValueError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
 
 
 if AWS_STORAGE_BUCKET_NAME:
