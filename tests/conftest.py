@@ -1,13 +1,14 @@
 """Shared fixtures: users in roles, isolated storage, the sandbox over HTTP, a real S3 server."""
 
-import importlib
 import os
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group, User
+
+from filings.roles import refresh_roles
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SANDBOX_AK = "AKLTsandboxtest0001"
@@ -46,18 +47,12 @@ def isolated_anchors(settings: Any, tmp_path: Any) -> None:
     settings.PORTAL_ANCHOR_FILE = str(tmp_path / "anchors" / "audit.jsonl")
 
 
-# The groups come from a data migration; a transactional test's flush removes them, so the
-# fixtures recreate them from the migration's own table when they are missing.
-ROLES = importlib.import_module("filings.migrations.0002_roles").ROLES
-
-
 def role(name: str) -> Group:
-    group, created = Group.objects.get_or_create(name=name)
-    if created:
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label="filings", codename__in=ROLES[name])
-        )
-    return group
+    """The group of filings.roles; a transactional test's flush removes the groups the
+    migrations made, so they are made again when missing."""
+    if not Group.objects.filter(name=name).exists():
+        refresh_roles()
+    return Group.objects.get(name=name)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ check, against the built-in sandbox over real HTTP (one outcome per test).
 
 import hashlib
 import html
-import importlib
 import io
 import json
 import math
@@ -12,7 +11,6 @@ import re
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import checks
@@ -24,6 +22,7 @@ from django.urls import reverse
 from filings import errors
 from filings.content import current_documents
 from filings.models import AuditEvent, Filing, Submission
+from filings.roles import refresh_roles
 from filings.sandbox.models import SandboxConfig, SandboxRequest
 from filings.services import review, sending
 from filings.storage import document_uuid_from_fetch_token
@@ -40,8 +39,8 @@ SIGNATURE_HEX = re.compile(r"[0-9a-f]{64}")
 
 @pytest.fixture(autouse=True)
 def roles(transactional_db: None) -> None:
-    """The role groups come from a data migration, which a transactional test's flush empties."""
-    importlib.import_module("filings.migrations.0002_roles").create_roles(django_apps, None)
+    """The role groups of filings.roles, which a transactional test's flush empties."""
+    refresh_roles()
 
 
 @pytest.fixture(autouse=True)
