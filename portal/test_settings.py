@@ -22,7 +22,7 @@ finally:
 # other's writes (the busy timeout) instead of failing with "database table is locked". It lives
 # in memory-backed /dev/shm where there is one, and skips fsync: a test database is thrown away.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    _shm = Path("/dev/shm")  # noqa: S108  # a throwaway test database, private to this process
+    _shm = Path("/dev/shm")  # noqa: S108  # nosec B108
     _folder = _shm if _shm.is_dir() else VAR_DIR  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(_folder / f"portal-test-{os.getpid()}.sqlite3")}  # noqa: F405
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA synchronous=OFF"  # noqa: F405

@@ -466,8 +466,8 @@ def test_a_database_failure_after_the_send_leaves_it_sending_until_reconciled_an
     client = Client()
     client.force_login(reviewer)
     response = client.post(
-        reverse("admin:filings_filing_act", args=[filing.pk, "resolve"]),
-        {"status": "SUBMITTED", "note": note},
+        reverse("admin:filings_filing_act", args=[filing.pk, "resolve_submitted"]),
+        {"note": note},
     )
 
     assert response.status_code == 302

@@ -391,8 +391,8 @@ def test_a_stall_is_unknown_and_a_reviewer_resolves_it_without_resending(
     # The reviewer settles it from outside evidence, through the admin.
     note = "Volcengine support ticket 4711: the filing was received."
     response = browser(reviewer).post(
-        reverse("admin:filings_filing_act", args=[filing.pk, "resolve"]),
-        {"status": "SUBMITTED", "note": note},
+        reverse("admin:filings_filing_act", args=[filing.pk, "resolve_submitted"]),
+        {"note": note},
     )
 
     assert response.status_code == 302
@@ -437,7 +437,12 @@ def test_send_filing_command_exits_normally_when_submitted(filing: Filing, revie
         ("result_failure", "REJECTED", "REJECTED", "营业执照信息与企业名称不一致"),
         ("signature_error", "REJECTED", "REJECTED", "The request signature we calculated"),
         ("gateway_timeout", "UNKNOWN", "UNKNOWN", "The backend service timed out."),
-        ("closed_port", "APPROVED", "NOT_SENT", "ConnectionError:"),
+        (
+            "closed_port",
+            "APPROVED",
+            "NOT_SENT",
+            "No usable answer from Volcengine (ConnectionError)",
+        ),
     ],
 )
 def test_send_filing_command_fails_with_outcome_and_message_otherwise(
