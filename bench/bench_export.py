@@ -37,7 +37,7 @@ def root() -> object:
 def portal(actor: object, before_first_row: list[float] | None = None) -> int:
     """The export, consumed; `before_first_row` gets the time history_export took to return
     (it records the export event and runs verify_chain before it hands back the rows)."""
-    from filings.exports import history_export
+    from filings.audit.exports import history_export
     from filings.models import AuditEvent
 
     clock = time.perf_counter()

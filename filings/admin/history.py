@@ -18,7 +18,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from filings.admin.base import ReadOnlyAdmin
-from filings.exports import history_export
+from filings.audit.exports import history_export
 from filings.models import AuditEvent, Document, Submission
 from filings.outcomes import describe
 from filings.personal_data import hidden_kinds

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from filings import audit
-from filings.anchors import Anchor, anchor_store, make_anchor
+from filings.audit.anchors import Anchor, anchor_store, make_anchor
 from filings.models import AuditChainHead
 
 

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from filings.anchors import Anchor, FileAnchorStore, S3AnchorStore, make_anchor
+from filings.audit.anchors import Anchor, FileAnchorStore, S3AnchorStore, make_anchor
 from filings.audit import canonical_bytes, verify_chain
 from filings.models import AuditChainHead, AuditEvent, Filing
 from filings.services import editing

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from filings.anchors import anchor_store
+from filings.audit.anchors import anchor_store
 from filings.services.anchoring import audit_anchor
 
 

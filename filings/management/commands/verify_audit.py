@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from filings.anchors import verify_trail
+from filings.audit.anchors import verify_trail
 
 
 class Command(BaseCommand):

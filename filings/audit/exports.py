@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from filings import audit
-from filings.anchors import Anchor, Verification, verify_trail
+from filings.audit.anchors import Anchor, Verification, verify_trail
 from filings.personal_data import hidden_kinds
 from filings.redaction import redact_event_data
 from filings.selectors import (

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 
-if TYPE_CHECKING:
-    from filings.audit import ChainReport
+from filings.audit.verify import ChainReport, verify_chain
+from filings.models import AuditEvent
 
 
 @dataclass(frozen=True)
@@ -161,8 +161,6 @@ class AnchorProblem:
 
 def check_anchors(anchors: list[Anchor], *, chunk: int = 1000) -> list[AnchorProblem]:
     """Each anchor against the events in the database: every problem, oldest anchor first."""
-    from filings.models import AuditEvent  # anchors are read by the chain's verification
-
     problems: list[AnchorProblem] = []
     authentic = []
     for anchor in anchors:
@@ -210,7 +208,7 @@ def newest_matching(anchors: list[Anchor], problems: list[AnchorProblem]) -> Anc
 class Verification:
     """The chain's own check plus every anchor's."""
 
-    chain: "ChainReport"
+    chain: ChainReport
     anchors: int
     problems: list[AnchorProblem]
     since: Anchor | None = None
@@ -222,8 +220,6 @@ class Verification:
 
 def verify_trail(*, since_last_anchor: bool = False) -> Verification:
     """Verify the chain (all of it, or from the newest anchor that matches) and every anchor."""
-    from filings.audit import verify_chain
-
     anchors = anchor_store().read_all()
     problems = check_anchors(anchors)
     start = newest_matching(anchors, problems) if since_last_anchor else None
