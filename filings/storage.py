@@ -47,8 +47,8 @@ def save_object(key: str, data: bytes) -> None:
         raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc
     finally:
         # django-storages' S3 backend leaves its wrapper of `content` in a reference cycle, which
-        # kept every uploaded file's bytes until a full GC (bench/bench_upload.py). ContentFile's
-        # own close() does nothing; closing its buffer lets the bytes go now.
+        # keeps the uploaded bytes until a full GC. ContentFile's own close() does nothing;
+        # closing its buffer lets the bytes go now.
         content.file.close()
     if saved != key:
         delete_object(saved)

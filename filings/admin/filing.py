@@ -53,8 +53,8 @@ class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.
     change_form_template = "admin/filings/filing/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Filing]:
-        # A correlated count, not a JOIN + GROUP BY: that grouped every filing's documents on
-        # each list page and count (bench/bench_admin.py, docs/PERFORMANCE.md).
+        # A correlated count, not a JOIN + GROUP BY, which would group every filing's documents
+        # for each list page and its count.
         current = Document.objects.filter(
             filing=OuterRef("pk"), superseded_at__isnull=True, part=Document.Part.MAIN
         )
