@@ -87,7 +87,7 @@ def phases(filings: list[Any], reviewer: Any) -> dict[str, float]:
     plain = 0.0
     for filing in filings:
         clock = time.perf_counter()
-        prepared = sending._start_sending(reviewer, filing.pk)
+        prepared = sending.filing_start_sending(reviewer, filing.pk)
         sent_at = time.perf_counter()
         result = sending.transmit(prepared)
         answered_at = time.perf_counter()

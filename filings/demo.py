@@ -5,6 +5,7 @@ come from really sending to the built-in sandbox, served on a loopback port for 
 without the sandbox app (DEBUG and VOLC_SANDBOX_ENABLED on) the sent filings are left out.
 """
 
+import dataclasses
 import io
 import threading
 from collections.abc import Iterator
@@ -16,12 +17,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.handlers.wsgi import WSGIHandler
-from django.test.utils import override_settings
 from PIL import Image, ImageDraw
 
 from filings.models import Company, Document, Filing
 from filings.services import editing, review, sending
 from filings.services.documents import Upload, document_upload, document_upload_sides
+from filings.volc.client import Target
+from filings.volc.signing import Credentials
 
 USERS = {
     # username: (group, superuser)
@@ -123,18 +125,7 @@ def sandbox_server() -> Iterator[str]:
 
 
 def seed() -> list[str]:
-    """Create what is missing; returns lines describing what was made.
-
-    The demo always talks to the sandbox, so it signs with the sandbox's keys.
-    """
-    with override_settings(
-        VOLC_ACCESSKEY=settings.VOLC_SANDBOX_ACCESSKEY,
-        VOLC_SECRETKEY=settings.VOLC_SANDBOX_SECRETKEY,
-    ):
-        return _seed()
-
-
-def _seed() -> list[str]:
+    """Create what is missing; returns lines describing what was made."""
     users = ensure_users()
     preparer, reviewer, reviewer2 = users["preparer"], users["reviewer"], users["reviewer2"]
     made = []
@@ -172,12 +163,16 @@ def _send_to_the_sandbox(preparer: User, reviewer: User, first: Company, second:
     from filings.sandbox.models import SandboxConfig  # development only: never at import time
 
     outcomes = {}
-    with (
-        sandbox_server() as endpoint,
-        override_settings(
-            VOLC_SANDBOX_ENABLED=True, VOLC_VMS_ENDPOINT=endpoint, VOLC_READ_TIMEOUT=0.5
-        ),
-    ):
+    with sandbox_server() as endpoint:
+        # The demo's own sandbox, signed with the sandbox's keys; a short wait for "stall".
+        destination = dataclasses.replace(
+            sending.Destination.configured(),
+            target=Target(endpoint=endpoint, region=settings.VOLC_REGION),
+            credentials=Credentials(
+                settings.VOLC_SANDBOX_ACCESSKEY, settings.VOLC_SANDBOX_SECRETKEY
+            ),
+            read_timeout=0.5,
+        )
         for mode, company in (("normal", second), ("result_failure", first), ("stall", second)):
             filing = complete_filing(preparer, company, mode)
             review.filing_submit(actor=preparer, filing=filing)
@@ -185,7 +180,7 @@ def _send_to_the_sandbox(preparer: User, reviewer: User, first: Company, second:
             SandboxConfig.objects.update_or_create(
                 pk=1, defaults={"mode": mode, "stall_seconds": 2}
             )
-            sending.filing_send(actor=reviewer, filing=filing)
+            sending.filing_send(actor=reviewer, filing=filing, destination=destination)
             filing.refresh_from_db()
             outcomes[mode] = filing.status
     SandboxConfig.objects.update_or_create(pk=1, defaults={"mode": "normal", "stall_seconds": 35.0})

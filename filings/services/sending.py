@@ -33,6 +33,7 @@ from filings.volc import client
 from filings.volc.classify import Outcome
 from filings.volc.config import credentials
 from filings.volc.payload import company_auth_payload, encode_body
+from filings.volc.signing import Credentials
 from filings.workflow import SEND, Action, State
 
 OUTCOME_ACTIONS = {
@@ -44,12 +45,33 @@ OUTCOME_ACTIONS = {
 
 
 @dataclass(frozen=True)
+class Destination:
+    """Where a send goes and with which keys and limits: the configured endpoint by default."""
+
+    target: client.Target
+    credentials: Credentials
+    connect_timeout: float
+    read_timeout: float
+    max_response_bytes: int
+
+    @classmethod
+    def configured(cls) -> "Destination":
+        return cls(
+            target=client.Target(endpoint=settings.VOLC_VMS_ENDPOINT, region=settings.VOLC_REGION),
+            credentials=credentials(),
+            connect_timeout=settings.VOLC_CONNECT_TIMEOUT,
+            read_timeout=settings.VOLC_READ_TIMEOUT,
+            max_response_bytes=settings.VOLC_RESPONSE_MAX_BYTES,
+        )
+
+
+@dataclass(frozen=True)
 class PreparedSend:
     """What the confirmation page shows and what will be sent: the body bytes, made once."""
 
     filing: Filing
     body: bytes
-    target: client.Target
+    destination: Destination
     signed_headers: list[str]
     content_hash: str
 
@@ -57,12 +79,14 @@ class PreparedSend:
     def body_text(self) -> str:
         return self.body.decode()
 
+    @property
+    def target(self) -> client.Target:
+        return self.destination.target
 
-def target() -> client.Target:
-    return client.Target(endpoint=settings.VOLC_VMS_ENDPOINT, region=settings.VOLC_REGION)
 
-
-def prepare_send(filing: Filing, checks: list[Check] | None = None) -> PreparedSend:
+def prepare_send(
+    filing: Filing, checks: list[Check] | None = None, destination: Destination | None = None
+) -> PreparedSend:
     """Build the exact body (fresh document URLs) after the pre-flight checks pass.
 
     `checks`: the sending checks a page already made of this filing, so they run once.
@@ -87,14 +111,21 @@ def prepare_send(filing: Filing, checks: list[Check] | None = None) -> PreparedS
         scripts=[(script.scene, script.content) for script in filing.scripts.all()],
     )
     body = encode_body(payload)
-    where = target()
-    return PreparedSend(filing, body, where, client.signed_header_names(where, body), digest)
+    where = destination or Destination.configured()
+    headers = client.signed_header_names(where.target, body)
+    return PreparedSend(filing, body, where, headers, digest)
 
 
 @transaction.atomic(durable=True)
-def _start_sending(actor: Actor, filing_id: int) -> PreparedSend:
+def filing_start_sending(
+    actor: Actor, filing_id: int, destination: Destination | None = None
+) -> PreparedSend:
+    """APPROVED → SENDING as a compare-and-set of its own: the first half of `filing_send`.
+
+    A process that dies after this leaves the filing SENDING for `reconcile_sending`.
+    """
     filing = lock_filing(filing_id)
-    prepared = prepare_send(filing)
+    prepared = prepare_send(filing, destination=destination)
     move = transition(filing, Action.START_SENDING, sending_started_at=timezone.now())
     audit.record(
         actor=actor,
@@ -148,7 +179,7 @@ def submission_record(
 ) -> Submission:
     """Write the Submission, then move the send's SENDING to the state its outcome implies.
 
-    `filing` is the one _start_sending returned: its `sending_started_at` names this send. If
+    `filing` is the one filing_start_sending returned: its `sending_started_at` names this send. If
     the filing is no longer in this send's SENDING (the reconciler took a slow send for a dead
     one, or a later send has started), the Submission is still written, with a late-response
     event, and the state is left for a reviewer to resolve.
@@ -192,21 +223,27 @@ def submission_record(
 
 
 def transmit(prepared: PreparedSend) -> client.SendResult:
-    """The HTTP call, outside any transaction, with the configured credentials and limits."""
+    """The HTTP call, outside any transaction, to the prepared destination within its limits."""
+    where = prepared.destination
     return client.send_company_auth(
         prepared.body,
-        target=prepared.target,
-        credentials=credentials(),
-        connect_timeout=settings.VOLC_CONNECT_TIMEOUT,
-        read_timeout=settings.VOLC_READ_TIMEOUT,
-        max_response_bytes=settings.VOLC_RESPONSE_MAX_BYTES,
+        target=where.target,
+        credentials=where.credentials,
+        connect_timeout=where.connect_timeout,
+        read_timeout=where.read_timeout,
+        max_response_bytes=where.max_response_bytes,
     )
 
 
-def filing_send(*, actor: Actor, filing: Filing) -> Submission:
-    """Send an approved filing to Volcengine once; returns the recorded Submission."""
+def filing_send(
+    *, actor: Actor, filing: Filing, destination: Destination | None = None
+) -> Submission:
+    """Send an approved filing to Volcengine once; returns the recorded Submission.
+
+    `destination`: another endpoint than the configured one (the demo's own sandbox).
+    """
     require_perm(actor, SEND)
-    prepared = _start_sending(actor, filing.pk)
+    prepared = filing_start_sending(actor, filing.pk, destination)
     result = transmit(prepared)
     return submission_record(
         actor=actor, filing=prepared.filing, result=result, content_hash=prepared.content_hash

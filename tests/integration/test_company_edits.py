@@ -81,7 +81,7 @@ def test_a_company_edit_is_refused_while_one_of_its_filings_is_being_sent(
     preparer: User, preparer2: User, reviewer: User
 ) -> None:
     filing = approved_filing(preparer, reviewer)
-    sending._start_sending(reviewer, filing.pk)
+    sending.filing_start_sending(reviewer, filing.pk)
     assert fresh(filing).status == Filing.Status.SENDING
     other = complete_filing(preparer)
     review.filing_submit(actor=preparer, filing=other)

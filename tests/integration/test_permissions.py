@@ -252,7 +252,7 @@ def filing_in(state: str, preparer: User, reviewer2: User) -> Filing:
         return filing
     filing = builders.approved_filing(preparer, reviewer2)
     # A send that died half-way: SENDING, then the reconciler moves it to UNKNOWN.
-    sending._start_sending(reviewer2, filing.pk)
+    sending.filing_start_sending(reviewer2, filing.pk)
     assert sending.reconcile_sending(actor=reviewer2, older_than=timedelta(seconds=-60))
     filing.refresh_from_db()
     if state == State.REJECTED:

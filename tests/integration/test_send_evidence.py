@@ -180,7 +180,7 @@ def test_a_late_response_does_not_settle_a_later_send(
     sending.reconcile_sending(actor=reviewer2, older_than=timedelta(seconds=-60))
     # Wrongly settled as "never arrived", and sent again: the filing is SENDING once more.
     review.filing_resolve(actor=reviewer2, filing=filing, status="APPROVED", note="工单：未收到")
-    again = sending._start_sending(reviewer2, filing.pk)
+    again = sending.filing_start_sending(reviewer2, filing.pk)
     start = head()
 
     slow.release.set()
