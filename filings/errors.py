@@ -36,6 +36,15 @@ STORAGE_UNAVAILABLE = _(
     "Try again in a few minutes; if it persists, tell the administrator."
 )
 
+SUPERUSER_ONLY = _("Only an administrator may do this.")
+REASON_REQUIRED = _("Please give the reason: it is kept in the audit trail.")
+SERVICE_ALREADY_ENDED = _("The service of this company already ended on {date}.")
+SERVICE_NOT_ENDED = _("The service of this company has not ended.")
+SERVICE_END_DATE_INVALID = _("Give the date the service ended as YYYY-MM-DD.")
+SERVICE_END_IN_FUTURE = _("The service cannot end on a future date ({date}).")
+LEGAL_HOLD_ALREADY_SET = _("This company is already under legal hold.")
+LEGAL_HOLD_NOT_SET = _("This company is not under legal hold.")
+
 
 class FilingsError(Exception):
     """An expected failure with a message that can be shown to the user as it is."""

@@ -27,6 +27,20 @@ class Company(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Retention (filings.retention): the documents are kept for the service period plus
+    # PORTAL_RETENTION_DAYS; a legal hold keeps everything. Changed only by services.retention.
+    service_ended_on = models.DateField(_("service ended on"), null=True, blank=True)
+    service_ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service ended by"),
+    )
+    service_end_reason = models.TextField(_("why the service ended"), blank=True)
+    legal_hold = models.BooleanField(_("legal hold"), default=False)
+    legal_hold_reason = models.TextField(_("reason for the legal hold"), blank=True)
 
     class Meta:
         verbose_name = _("company")
@@ -133,7 +147,10 @@ class Document(models.Model):
     filing = models.ForeignKey(Filing, models.PROTECT, related_name="documents")
     kind = models.CharField(_("document"), max_length=40, choices=Kind.choices)
     part = models.CharField(_("part"), max_length=8, choices=Part.choices, default=Part.MAIN)
-    storage_key = models.CharField(max_length=300, unique=True, editable=False)
+    # NULL once purged and the object deleted; NULLs never collide under the unique constraint.
+    storage_key = models.CharField(
+        max_length=300, unique=True, null=True, blank=True, editable=False
+    )
     original_name = models.CharField(_("original file name"), max_length=255)
     api_filename = models.CharField(_("file name sent"), max_length=255)
     content_type = models.CharField(max_length=32)
@@ -147,6 +164,9 @@ class Document(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     # A replaced document is kept for history; only the current one of each (kind, part) counts.
     superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the purge (services.retention): the object and file names are gone; kind, part,
+    # size, pixel size and SHA-256 stay, so old submissions still prove what was sent.
+    purged_at = models.DateTimeField(_("purged at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("document")

@@ -262,6 +262,10 @@ PORTAL_MAX_UPLOAD_BYTES = env_int("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 PORTAL_MAX_IMAGE_PIXELS = env_int("PORTAL_MAX_IMAGE_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * PORTAL_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Retention of documents (manage.py purge_expired): days after a company's service ended, and
+# days after a version that was never sent was replaced.
+PORTAL_RETENTION_DAYS = env_int("PORTAL_RETENTION_DAYS", 730)
+PORTAL_DRAFT_RETENTION_DAYS = env_int("PORTAL_DRAFT_RETENTION_DAYS", 30)
 
 # --- Volcengine VMS ------------------------------------------------------------------------------
 VOLC_ACCESSKEY = env_str("VOLC_ACCESSKEY")

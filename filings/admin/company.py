@@ -5,8 +5,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
 
+from filings.admin.retention import CompanyRetentionPages, legal_hold_state, service_state
 from filings.errors import FilingsError
 from filings.forms import CompanyForm
 from filings.models import Company
@@ -14,7 +16,7 @@ from filings.services.editing import company_create, company_update
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin[Company]):
+class CompanyAdmin(CompanyRetentionPages, admin.ModelAdmin[Company]):
     form = CompanyForm
     list_display = ["name", "credit_code", "filing_count", "created_at"]
     search_fields = ["name", "credit_code"]
@@ -22,6 +24,15 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
     # filing form's company autocomplete unordered (UnorderedObjectListWarning; an error in tests).
     ordering = ["name", "credit_code"]
     readonly_fields = ["created_by_name", "created_at", "updated_at"]
+    # Shown on an existing company; changed only through the retention forms.
+    retention_fields = ["service_status", "legal_hold_status"]
+
+    def get_urls(self) -> list[URLPattern]:
+        return self.retention_urls() + super().get_urls()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields + self.retention_fields if obj is not None else fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
         return super().get_queryset(request).annotate(filing_count=Count("filings"))
@@ -33,6 +44,14 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
     @admin.display(description=_("filings"), ordering="filing_count")
     def filing_count(self, obj: Company) -> int:
         return int(obj.filing_count)  # type: ignore[attr-defined]
+
+    @admin.display(description=_("service"))
+    def service_status(self, obj: Company) -> str:
+        return service_state(obj)
+
+    @admin.display(description=_("legal hold"))
+    def legal_hold_status(self, obj: Company) -> str:
+        return legal_hold_state(obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -46,6 +65,7 @@ class CompanyAdmin(admin.ModelAdmin[Company]):
     ) -> HttpResponse:
         # A refusal (e.g. a filing of the company is in review) comes from save_model, after the
         # form was valid: show it on the page again rather than as a server error.
+        extra_context = {**(extra_context or {}), **self.retention_context(request)}
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except FilingsError as exc:
