@@ -1,8 +1,5 @@
 """Test data made through the services, so tests exercise the real write paths and audit."""
 
-from unittest import mock
-
-import pytest
 from django.contrib.auth.models import AbstractUser
 
 from filings.models import Company, Document, Filing
@@ -65,15 +62,7 @@ def in_review(preparer: AbstractUser, **kwargs: str) -> Filing:
     return fresh(filing)
 
 
-class ProcessDied(Exception):
-    """Stands for the sending process dying between starting a send and the HTTP call."""
-
-
 def stuck_in_sending(actor: AbstractUser, filing: Filing) -> None:
-    """`actor` sends the approved `filing` and the process dies before the request leaves: the
-    filing stays in SENDING, as after a crash, with nothing sent and no Submission."""
-    with (
-        mock.patch.object(sending, "transmit", side_effect=ProcessDied),
-        pytest.raises(ProcessDied),
-    ):
-        sending.filing_send(actor=actor, filing=filing)
+    """`actor` starts sending the approved `filing` and the process dies before the request
+    leaves: the filing stays in SENDING, as after a crash, with nothing sent and no Submission."""
+    sending.filing_start_sending(actor, filing.pk)
