@@ -28,9 +28,27 @@ def content_checks(filing: Filing, documents: dict[str, Document] | None = None)
     checks: list[Check] = []
     present = current_documents(filing) if documents is None else documents
     for kind in Document.Kind:
-        ok = kind.value in present
-        message = _("%(document)s: uploaded") if ok else _("%(document)s: missing — upload it")
+        document = present.get(kind.value)
+        if document is None:
+            ok, message = False, _("%(document)s: missing — upload it")
+        elif document.purged_at is not None:
+            ok, message = (
+                False,
+                _("%(document)s: purged under the retention rules — upload it again"),
+            )
+        else:
+            ok, message = True, _("%(document)s: uploaded")
         checks.append(Check(f"document.{kind.value}", ok, message % {"document": kind.label}))
+    ended = filing.company.service_ended_on
+    if ended is not None:
+        checks.append(
+            Check(
+                "service",
+                False,
+                _("Company: its service ended on %(date)s — an administrator must resume it")
+                % {"date": ended.isoformat()},
+            )
+        )
     try:
         validate_credit_code(filing.company.credit_code)
         checks.append(Check("credit_code", True, _("Credit code: valid")))
