@@ -1,1 +1,1 @@
-"""Services: the only code that writes. One transaction and one audit event per change."""
+"""Services: the only code that writes. Each change is one transaction with its audit events."""

@@ -18,8 +18,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from filings.audit.anchors import Anchor, FileAnchorStore, S3AnchorStore, make_anchor
 from filings.audit import canonical_bytes, verify_chain
+from filings.audit.anchors import Anchor, FileAnchorStore, S3AnchorStore, make_anchor
 from filings.models import AuditChainHead, AuditEvent, Filing
 from filings.services import editing
 from filings.services.anchoring import audit_anchor
