@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml requirements.lock
 install: $(STAMP)
 
 run: $(STAMP)
+	mkdir -p var/static
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	@echo "Portal: http://$(HOST):$(PORT)/  (demo users and passwords: README.md)"

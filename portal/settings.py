@@ -109,8 +109,6 @@ TEMPLATES = [
     },
 ]
 
-# SQLite's file and collected static files live here; WhiteNoise warns if the folder is missing.
-(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'portal.sqlite3'}",

@@ -6,6 +6,7 @@ start get only what each test gives them.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 DEVELOPMENT_DEFAULTS = {"DEBUG": "true", "VOLC_SANDBOX_ENABLED": "true"}
@@ -23,7 +24,7 @@ finally:
 # in memory-backed /dev/shm where there is one, and skips fsync: a test database is thrown away.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     _shm = Path("/dev/shm")  # noqa: S108  # nosec B108
-    _folder = _shm if _shm.is_dir() else VAR_DIR  # noqa: F405
+    _folder = _shm if _shm.is_dir() else Path(tempfile.gettempdir())
     DATABASES["default"]["TEST"] = {"NAME": str(_folder / f"portal-test-{os.getpid()}.sqlite3")}  # noqa: F405
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA synchronous=OFF"  # noqa: F405
 
