@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from filings import audit, errors
 from filings.audit import verify_chain
 from filings.content import content_hash
-from filings.models import AuditEvent, Company, Filing, Submission
+from filings.models import AuditChainHead, AuditEvent, Company, Filing, Submission
 from filings.sandbox.models import SandboxRequest
 from filings.services import editing, review
 from filings.services.documents import Upload, document_upload
@@ -149,7 +149,7 @@ def test_concurrent_appends_keep_one_contiguous_chain(preparer: User, reviewer: 
     assert sorted((d["thread"], d["n"]) for d in data) == [
         (t, n) for t in range(THREADS) for n in range(per_thread)
     ]
-    head = audit.AuditChainHead.objects.get()
+    head = AuditChainHead.objects.get()
     last = AuditEvent.objects.order_by("seq").last()
     assert last is not None
     assert (head.seq, head.hash) == (total, last.hash)
