@@ -73,6 +73,23 @@ def some_history(preparer: User, rounds: int = 3) -> None:
         editing.filing_update(actor=preparer, filing=filing, callee_source=f"网站 {index}")
 
 
+def anchored_history(preparer: User) -> Anchor:
+    """Some history, an anchor of it, then newer events after the anchor."""
+    some_history(preparer)
+    anchor = audit_anchor()
+    assert anchor is not None
+    some_history(preparer, rounds=2)
+    return anchor
+
+
+def truncate_after(seq: int) -> None:
+    """Delete every event after `seq` and move the head back to it, as a table owner can."""
+    kept = AuditEvent.objects.get(seq=seq)
+    with as_database_owner():
+        execute(f"DELETE FROM {TABLE} WHERE seq > %s", [seq])  # noqa: S608
+        execute(f"UPDATE {HEAD_TABLE} SET seq = %s, hash = %s", [seq, kept.hash])  # noqa: S608
+
+
 def test_anchor_audit_writes_the_head_and_records_it(
     anchors: FileAnchorStore, preparer: User
 ) -> None:
@@ -100,15 +117,8 @@ def test_an_empty_chain_is_not_anchored(anchors: FileAnchorStore) -> None:
 def test_truncation_with_the_head_moved_back_passes_the_chain_but_not_the_anchor(
     anchors: FileAnchorStore, preparer: User
 ) -> None:
-    some_history(preparer)
-    anchor = audit_anchor()
-    assert anchor is not None
-    some_history(preparer, rounds=2)
-    cut = anchor.seq - 3
-    kept = AuditEvent.objects.get(seq=cut)
-    with as_database_owner():
-        execute(f"DELETE FROM {TABLE} WHERE seq > %s", [cut])  # noqa: S608
-        execute(f"UPDATE {HEAD_TABLE} SET seq = %s, hash = %s", [cut, kept.hash])  # noqa: S608
+    anchor = anchored_history(preparer)
+    truncate_after(anchor.seq - 3)
 
     assert verify_chain().ok  # the chain alone cannot tell
     message = verify_fails()
@@ -170,10 +180,7 @@ def test_a_forged_anchor_is_named(anchors: FileAnchorStore, preparer: User) -> N
 def test_since_last_anchor_verifies_only_the_newer_events(
     anchors: FileAnchorStore, preparer: User
 ) -> None:
-    some_history(preparer)
-    anchor = audit_anchor()
-    assert anchor is not None
-    some_history(preparer, rounds=2)
+    anchor = anchored_history(preparer)
     newer = AuditEvent.objects.filter(seq__gt=anchor.seq).count()
 
     out = verify("--since-last-anchor")
@@ -184,10 +191,7 @@ def test_since_last_anchor_verifies_only_the_newer_events(
 def test_since_last_anchor_still_finds_tampering_after_the_anchor(
     anchors: FileAnchorStore, preparer: User
 ) -> None:
-    some_history(preparer)
-    anchor = audit_anchor()
-    assert anchor is not None
-    some_history(preparer, rounds=2)
+    anchored_history(preparer)
     last = AuditChainHead.objects.get().seq
     with as_database_owner():
         execute(f"UPDATE {TABLE} SET actor_username = 'mallory' WHERE seq = %s", [last])  # noqa: S608
@@ -271,11 +275,7 @@ def test_an_export_after_truncation_says_the_trail_is_broken(
     some_history(preparer)
     anchor = audit_anchor()
     assert anchor is not None
-    cut = anchor.seq - 2
-    kept = AuditEvent.objects.get(seq=cut)
-    with as_database_owner():
-        execute(f"DELETE FROM {TABLE} WHERE seq > %s", [cut])  # noqa: S608
-        execute(f"UPDATE {HEAD_TABLE} SET seq = %s, hash = %s", [cut, kept.hash])  # noqa: S608
+    truncate_after(anchor.seq - 2)
 
     meta = export_meta(auditor)
 
