@@ -32,18 +32,23 @@ def user_id(actor: Actor) -> int:
     return int(actor.pk)
 
 
+def allowed_move(filing: Filing, action: Action) -> Transition:
+    """The table's row for `action` from the filing's state, or StaleState naming the state."""
+    try:
+        return check_transition(action, filing.status)
+    except TransitionNotAllowed as exc:
+        raise errors.StaleState(
+            str(errors.STALE_STATE).format(status=filing.get_status_display())
+        ) from exc
+
+
 def transition(filing: Filing, action: Action, **changes: Any) -> Transition:
     """Move `filing` by `action` if its status in the database is still what we read.
 
     A compare-and-set: the UPDATE only matches while the status is unchanged, so two clicks,
     two reviewers or two servers cannot both make the same move.
     """
-    try:
-        move = check_transition(action, filing.status)
-    except TransitionNotAllowed as exc:
-        raise errors.StaleState(
-            str(errors.STALE_STATE).format(status=filing.get_status_display())
-        ) from exc
+    move = allowed_move(filing, action)
     changes["updated_at"] = timezone.now()
     matched = Filing.objects.filter(pk=filing.pk, status=move.source).update(
         status=move.target, **changes
@@ -68,12 +73,7 @@ def person_move(actor: Actor, filing_id: int, action: Action) -> tuple[Filing, T
         raise errors.NotPermitted(str(errors.NOT_PERMITTED))
     require_perm(actor, permission)
     filing = lock_filing(filing_id)
-    try:
-        move = check_transition(action, filing.status)
-    except TransitionNotAllowed as exc:
-        raise errors.StaleState(
-            str(errors.STALE_STATE).format(status=filing.get_status_display())
-        ) from exc
+    move = allowed_move(filing, action)
     if move.four_eyes and has_changed(filing.pk, actor.pk):
         raise errors.NotPermitted(str(errors.FOUR_EYES))
     return filing, move
