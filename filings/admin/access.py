@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.admin.base import ReadOnlyAdmin
 from filings.admin.history import ExportMixin
-from filings.models import DocumentAccess
+from filings.models import Document, DocumentAccess
 
 
 @admin.register(DocumentAccess)
@@ -36,7 +36,8 @@ class DocumentAccessAdmin(ExportMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("document"))
     def document_kind(self, obj: DocumentAccess) -> str:
-        return str((obj.data or {}).get("kind", ""))
+        kind = (obj.data or {}).get("kind", "")
+        return str(Document.Kind(kind).label) if kind in Document.Kind.values else str(kind)
 
     @admin.display(description=_("thumbnail"), boolean=True)
     def thumbnail(self, obj: DocumentAccess) -> bool | None:
