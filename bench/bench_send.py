@@ -52,20 +52,22 @@ def send_portal(filings: list[Any], reviewer: Any) -> list[int]:
 
 def signed_bodies(submission_ids: list[int]) -> list[tuple[str, bytes, dict[str, str]]]:
     """The bodies the portal sent, signed now by the portal's signer (outside the timed loop)."""
+    from filings.kinds import COMPANY_FILING
     from filings.models import Submission
-    from filings.services.sending import target as configured_target
+    from filings.services.sending import Destination
     from filings.volc import client
     from filings.volc.config import credentials
 
-    target = configured_target()
+    target = Destination.configured().target
+    action = COMPANY_FILING.api_action
     bodies = dict(
         Submission.objects.filter(pk__in=submission_ids).values_list("pk", "request_body")
     )
     signed = []
     for pk in submission_ids:
         body = bodies[pk].encode("utf-8")
-        request = client.sign_request(target, body, credentials(), datetime.now(UTC))
-        signed.append((target.url, body, {**client.BASE_HEADERS, **request.headers}))
+        request = client.sign_request(target, action, body, credentials(), datetime.now(UTC))
+        signed.append((target.url(action), body, {**client.BASE_HEADERS, **request.headers}))
     return signed
 
 

@@ -19,6 +19,7 @@ from django.contrib.auth.models import Group, User
 from django.core.handlers.wsgi import WSGIHandler
 from PIL import Image, ImageDraw
 
+from filings import kinds
 from filings.models import Company, Document, Filing
 from filings.services import editing, review, sending
 from filings.services.documents import Upload, document_upload, document_upload_sides
@@ -85,23 +86,21 @@ def complete_filing(preparer: User, company: Company, note: str) -> Filing:
     )
     for scene, content in SCRIPTS:
         editing.script_add(actor=preparer, filing=filing, scene=scene, content=content)
-    for kind in Document.Kind:
-        if kind.value in Document.TWO_SIDED_KINDS:
+    for kind in kinds.kind_of(filing).document_kinds:
+        if kind in Document.TWO_SIDED_KINDS:
             document_upload_sides(
                 actor=preparer,
                 filing=filing,
-                kind=kind.value,
-                front=Upload(
-                    "front.jpg", demo_image(f"{kind.value} FRONT {note}", size=(856, 540))
-                ),
-                back=Upload("back.jpg", demo_image(f"{kind.value} BACK {note}", size=(856, 540))),
+                kind=kind,
+                front=Upload("front.jpg", demo_image(f"{kind} FRONT {note}", size=(856, 540))),
+                back=Upload("back.jpg", demo_image(f"{kind} BACK {note}", size=(856, 540))),
             )
         else:
             document_upload(
                 actor=preparer,
                 filing=filing,
-                kind=kind.value,
-                upload=Upload(f"{kind.value}.jpg", demo_image(f"{kind.value} {note}")),
+                kind=kind,
+                upload=Upload(f"{kind}.jpg", demo_image(f"{kind} {note}")),
             )
     return filing
 

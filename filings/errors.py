@@ -29,6 +29,7 @@ NOTE_REQUIRED = _("Please give the evidence for this outcome (e.g. the support t
 CONTENT_CHANGED = _(
     "The filing's content changed after it was approved; it must be reviewed again before sending."
 )
+UNKNOWN_DOCUMENT_KIND = _("Unknown document kind.")
 NOT_APPROVED = _("Only an approved filing can be sent; this one is “{status}”.")
 PREFLIGHT_FAILED = _("The filing is not ready: {problems}")
 STORAGE_UNAVAILABLE = _(

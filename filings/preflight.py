@@ -1,44 +1,36 @@
 """Pre-flight checks before an approval or a send, each with a message a person can act on."""
 
-from dataclasses import dataclass
-
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from filings import kinds
 from filings.content import current_documents
-from filings.credit_code import validate_credit_code
 from filings.errors import PREFLIGHT_FAILED, PreflightFailed, StorageUnavailable
+from filings.kinds import Check
 from filings.models import Document, Filing
 from filings.storage import fetch_url
 from filings.volc.config import credentials_problems
 
 
-@dataclass(frozen=True)
-class Check:
-    code: str
-    ok: bool
-    message: str
+def document_check(kind: str, document: Document | None) -> Check:
+    """One of the kind's documents: uploaded, missing, or purged under the retention rules."""
+    if document is None:
+        ok, message = False, _("%(document)s: missing — upload it")
+    elif document.purged_at is not None:
+        ok, message = False, _("%(document)s: purged under the retention rules — upload it again")
+    else:
+        ok, message = True, _("%(document)s: uploaded")
+    return Check(f"document.{kind}", ok, message % {"document": Document.Kind(kind).label})
 
 
 def content_checks(filing: Filing, documents: dict[str, Document] | None = None) -> list[Check]:
-    """What a preparer must complete before review: documents, credit code, fields, scripts.
+    """What a preparer must complete before review: each of the kind's documents, a company
+    still in service, then the kind's own checks (its fields).
 
     `documents`: current_documents(filing) when the caller has already read them.
     """
-    checks: list[Check] = []
+    kind = kinds.kind_of(filing)
     present = current_documents(filing) if documents is None else documents
-    for kind in Document.Kind:
-        document = present.get(kind.value)
-        if document is None:
-            ok, message = False, _("%(document)s: missing — upload it")
-        elif document.purged_at is not None:
-            ok, message = (
-                False,
-                _("%(document)s: purged under the retention rules — upload it again"),
-            )
-        else:
-            ok, message = True, _("%(document)s: uploaded")
-        checks.append(Check(f"document.{kind.value}", ok, message % {"document": kind.label}))
+    checks = [document_check(name, present.get(name)) for name in kind.document_kinds]
     ended = filing.company.service_ended_on
     if ended is not None:
         checks.append(
@@ -49,41 +41,7 @@ def content_checks(filing: Filing, documents: dict[str, Document] | None = None)
                 % {"date": ended.isoformat()},
             )
         )
-    try:
-        validate_credit_code(filing.company.credit_code)
-        checks.append(Check("credit_code", True, _("Credit code: valid")))
-    except ValidationError as exc:
-        problem = " ".join(exc.messages)
-        checks.append(
-            Check("credit_code", False, _("Credit code: %(problem)s") % {"problem": problem})
-        )
-    callee_ok = bool(filing.callee_source.strip())
-    checks.append(
-        Check(
-            "callee_source",
-            callee_ok,
-            _("Callee source: filled in") if callee_ok else _("Callee source: not filled in"),
-        )
-    )
-    carrier_ok = bool(filing.business_carrier.strip())
-    checks.append(
-        Check(
-            "business_carrier",
-            carrier_ok,
-            _("Business carrier: filled in")
-            if carrier_ok
-            else _("Business carrier: not filled in"),
-        )
-    )
-    scripts = filing.scripts.count()
-    checks.append(
-        Check(
-            "scripts",
-            scripts > 0,
-            _("Call scripts: %(n)d") % {"n": scripts} if scripts else _("Call scripts: add one"),
-        )
-    )
-    return checks
+    return [*checks, *kind.checks(filing, present)]
 
 
 def sending_checks(filing: Filing, documents: dict[str, Document] | None = None) -> list[Check]:

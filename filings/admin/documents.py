@@ -13,8 +13,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from filings import kinds
 from filings.content import current_documents
-from filings.errors import FilingsError
+from filings.errors import UNKNOWN_DOCUMENT_KIND, FilingsError
 from filings.forms import DocumentUploadForm
 from filings.image_checks import megabytes
 from filings.models import Document, Filing
@@ -105,13 +106,13 @@ class DocumentPages:
         hidden = hidden_kinds(request.user)
         slots = [
             {
-                "kind": kind.value,
-                "label": kind.label,
-                "two_sided": kind.value in Document.TWO_SIDED_KINDS,
-                "document": present.get(kind.value),
-                "hidden": kind.value in hidden,
+                "kind": kind,
+                "label": Document.Kind(kind).label,
+                "two_sided": kind in Document.TWO_SIDED_KINDS,
+                "document": present.get(kind),
+                "hidden": kind in hidden,
             }
-            for kind in Document.Kind
+            for kind in kinds.kind_of(filing).document_kinds
         ]
         context = {
             **self.admin_site.each_context(request),
@@ -119,7 +120,7 @@ class DocumentPages:
             "filing": filing,
             "title": _("Documents of filing #%(id)s") % {"id": filing.pk},
             "slots": slots,
-            "checks": content_checks(filing),
+            "checks": content_checks(filing, present),
             "can_upload": request.user.has_perm("filings.change_filing")
             and filing.status in EDITABLE_STATES,
             "max_bytes": settings.PORTAL_MAX_UPLOAD_BYTES,
@@ -205,8 +206,8 @@ class DocumentPages:
             return HttpResponse(status=405, headers={"Allow": "POST"})
         filing = get_object_or_404(Filing, pk=pk)
         kind = request.POST.get("kind", "")
-        if kind not in Document.Kind.values:
-            return HttpResponse(_("Unknown document kind."), status=400)
+        if kind not in kinds.kind_of(filing).document_kinds:
+            return HttpResponse(str(UNKNOWN_DOCUMENT_KIND), status=400)
         try:
             document_remove(actor=request.user, filing=filing, kind=kind)
             messages.success(request, _("Removed."))

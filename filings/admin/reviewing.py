@@ -10,10 +10,11 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
 
+from filings import kinds
 from filings.admin.workflow_buttons import workflow_buttons
 from filings.content import current_documents, filing_content
 from filings.four_eyes import has_changed
-from filings.models import Document, Filing
+from filings.models import Filing
 from filings.preflight import sending_checks
 from filings.selectors import filing_timeline, review_queue
 from filings.workflow import Action
@@ -51,7 +52,8 @@ class ReviewPages:
         filing = get_object_or_404(Filing.objects.select_related("company", "created_by"), pk=pk)
         own_work = has_changed(filing.pk, request.user.pk)
         present = current_documents(filing)
-        documents = sorted(present.values(), key=lambda d: list(Document.Kind.values).index(d.kind))
+        order = kinds.kind_of(filing).document_kinds
+        documents = sorted(present.values(), key=lambda d: order.index(d.kind))
         groups = workflow_buttons(request, filing, present)
         context = {
             **self.admin_site.each_context(request),

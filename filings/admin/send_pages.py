@@ -80,5 +80,6 @@ class SendPages:
                 pretty_body=json.dumps(json.loads(prepared.body), ensure_ascii=False, indent=2),
                 signed_headers=prepared.signed_headers,
                 target=prepared.target,
+                url=prepared.url,
             )
         return TemplateResponse(request, "admin/filings/filing/send_confirmation.html", context)

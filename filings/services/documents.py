@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from filings import audit
-from filings.errors import NOT_EDITABLE, FilingsError
+from filings import audit, kinds
+from filings.errors import NOT_EDITABLE, UNKNOWN_DOCUMENT_KIND, FilingsError
 from filings.filenames import api_filename, clean_filename
 from filings.image_checks import ImageInfo, check_file_size, inspect_image
 from filings.imaging import ImagingError, compose_id_card, strip_metadata
@@ -32,6 +32,13 @@ class Upload:
     name: str
     data: bytes
     size: int | None = None
+
+
+def _label(filing: Filing, kind: str) -> str:
+    """The document's name; refused unless the filing's kind needs this document."""
+    if kind not in kinds.kind_of(filing).document_kinds:
+        raise FilingsError(str(UNKNOWN_DOCUMENT_KIND))
+    return str(Document.Kind(kind).label)
 
 
 def _inspect(upload: Upload, label: str) -> ImageInfo:
@@ -151,7 +158,7 @@ def _store(
 
 def document_upload(*, actor: Actor, filing: Filing, kind: str, upload: Upload) -> Document:
     """Store one image for `kind` (for an ID card: one image already showing both sides)."""
-    label = str(Document.Kind(kind).label)
+    label = _label(filing, kind)
     data, info = _cleaned(upload.data, _inspect(upload, label), label)
     return _store(actor, filing, kind, [(Document.Part.MAIN, upload.name, data, info)])
 
@@ -160,7 +167,7 @@ def document_upload_sides(
     *, actor: Actor, filing: Filing, kind: str, front: Upload, back: Upload
 ) -> Document:
     """Store front and back of an ID card and the one composed image the API takes."""
-    label = str(Document.Kind(kind).label)
+    label = _label(filing, kind)
     front_label = f"{label} · {Document.Part.FRONT.label}"
     back_label = f"{label} · {Document.Part.BACK.label}"
     front_info = _inspect(front, front_label)

@@ -16,10 +16,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from filings import audit, errors
+from filings import audit, errors, kinds
 from filings.content import content_hash, current_documents
+from filings.kinds import Check
 from filings.models import Filing, Submission
-from filings.preflight import Check, require_passed, sending_checks
+from filings.preflight import require_passed, sending_checks
 from filings.services.common import (
     Actor,
     lock_filing,
@@ -32,7 +33,7 @@ from filings.storage import fetch_url
 from filings.volc import client
 from filings.volc.classify import Outcome
 from filings.volc.config import credentials
-from filings.volc.payload import company_auth_payload, encode_body
+from filings.volc.payload import encode_body
 from filings.volc.signing import Credentials
 from filings.workflow import SEND, Action, State
 
@@ -67,9 +68,10 @@ class Destination:
 
 @dataclass(frozen=True)
 class PreparedSend:
-    """What the confirmation page shows and what will be sent: the body bytes, made once."""
+    """What the confirmation page shows and what will be sent: the Action and body, made once."""
 
     filing: Filing
+    action: str
     body: bytes
     destination: Destination
     signed_headers: list[str]
@@ -83,11 +85,16 @@ class PreparedSend:
     def target(self) -> client.Target:
         return self.destination.target
 
+    @property
+    def url(self) -> str:
+        return self.destination.target.url(self.action)
+
 
 def prepare_send(
     filing: Filing, checks: list[Check] | None = None, destination: Destination | None = None
 ) -> PreparedSend:
-    """Build the exact body (fresh document URLs) after the pre-flight checks pass.
+    """Build the exact body of the filing's kind (fresh document URLs) after the pre-flight
+    checks pass.
 
     `checks`: the sending checks a page already made of this filing, so they run once.
     """
@@ -99,21 +106,12 @@ def prepare_send(
     digest = content_hash(filing, present)
     if digest != filing.approved_hash:
         raise errors.FilingsError(str(errors.CONTENT_CHANGED))
-    documents = {
-        kind: (fetch_url(document), document.api_filename) for kind, document in present.items()
-    }
-    payload = company_auth_payload(
-        company_name=filing.company.name,
-        credit_code=filing.company.credit_code,
-        documents=documents,
-        callee_source=filing.callee_source,
-        business_carrier=filing.business_carrier,
-        scripts=[(script.scene, script.content) for script in filing.scripts.all()],
-    )
-    body = encode_body(payload)
+    kind = kinds.kind_of(filing)
+    urls = {name: fetch_url(document) for name, document in present.items()}
+    body = encode_body(kind.body(filing, present, urls))
     where = destination or Destination.configured()
-    headers = client.signed_header_names(where.target, body)
-    return PreparedSend(filing, body, where, headers, digest)
+    headers = client.signed_header_names(where.target, kind.api_action, body)
+    return PreparedSend(filing, kind.api_action, body, where, headers, digest)
 
 
 @transaction.atomic(durable=True)
@@ -134,6 +132,7 @@ def filing_start_sending(
         filing=filing,
         data={
             "content_hash": prepared.content_hash,
+            "action": prepared.action,
             "endpoint": prepared.target.endpoint,
             "region": prepared.target.region,
             "body_sha256": hashlib.sha256(prepared.body).hexdigest(),
@@ -225,7 +224,8 @@ def submission_record(
 def transmit(prepared: PreparedSend) -> client.SendResult:
     """The HTTP call, outside any transaction, to the prepared destination within its limits."""
     where = prepared.destination
-    return client.send_company_auth(
+    return client.send_action(
+        prepared.action,
         prepared.body,
         target=where.target,
         credentials=where.credentials,

@@ -1,8 +1,8 @@
-"""Click2CallCompanyAuth transport: sign the body just before sending, send it once, record it.
+"""VMS API transport: sign a body for an Action just before sending, send it once, record it.
 
-The transport is `requests`; signing is the pure `filings.volc.signing`, the body comes from
-`filings.volc.payload` and the answer's meaning from `filings.volc.classify`. Nothing here
-touches the database: the caller records the returned `SendResult`.
+The transport is `requests`; signing is the pure `filings.volc.signing`, the Action and body come
+from the filing's kind (`filings.kinds`) and the answer's meaning from `filings.volc.classify`.
+Nothing here touches the database: the caller records the returned `SendResult`.
 """
 
 import hashlib
@@ -26,7 +26,6 @@ from filings.volc.signing import Credentials, SignedRequest, redact_authorizatio
 
 logger = logging.getLogger(__name__)
 
-ACTION = "Click2CallCompanyAuth"
 VERSION = "2022-01-01"
 SERVICE = "vms"
 CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -34,7 +33,10 @@ CONTENT_TYPE = "application/json; charset=UTF-8"
 
 @dataclass(frozen=True)
 class Target:
-    """Where a request goes: the endpoint URL split into what the signer needs."""
+    """Where a request goes: the endpoint URL split into what the signer needs.
+
+    The Action, which names the API called, goes in the query string beside the Version.
+    """
 
     endpoint: str
     region: str
@@ -47,28 +49,26 @@ class Target:
     def path(self) -> str:
         return urlsplit(self.endpoint).path or "/"
 
-    @property
-    def query(self) -> list[tuple[str, str]]:
-        return [("Action", ACTION), ("Version", VERSION)]
+    def query(self, action: str) -> list[tuple[str, str]]:
+        return [("Action", action), ("Version", VERSION)]
 
-    @property
-    def url(self) -> str:
+    def url(self, action: str) -> str:
         parts = urlsplit(self.endpoint)
-        return f"{parts.scheme}://{parts.netloc}{self.path}?{urlencode(self.query)}"
+        return f"{parts.scheme}://{parts.netloc}{self.path}?{urlencode(self.query(action))}"
 
 
 BASE_HEADERS = {"Content-Type": CONTENT_TYPE}
 
 
 def sign_request(
-    target: Target, body: bytes, credentials: Credentials, now: datetime
+    target: Target, action: str, body: bytes, credentials: Credentials, now: datetime
 ) -> SignedRequest:
-    """Sign a Click2CallCompanyAuth POST of `body` to `target`."""
+    """Sign a POST of `body` to `target` calling `action`."""
     return sign(
         method="POST",
         host=target.host,
         path=target.path,
-        query=target.query,
+        query=target.query(action),
         headers=BASE_HEADERS,
         body=body,
         credentials=credentials,
@@ -82,9 +82,9 @@ def sign_request(
 PREVIEW_CREDENTIALS = Credentials(access_key_id="preview", secret_access_key="preview")  # noqa: S106  # nosec B106
 
 
-def signed_header_names(target: Target, body: bytes) -> list[str]:
+def signed_header_names(target: Target, action: str, body: bytes) -> list[str]:
     """The headers the signature will cover, for the confirmation page (asks the signer itself)."""
-    preview = sign_request(target, body, PREVIEW_CREDENTIALS, datetime.now(UTC))
+    preview = sign_request(target, action, body, PREVIEW_CREDENTIALS, datetime.now(UTC))
     return preview.signed_headers.split(";")
 
 
@@ -170,7 +170,8 @@ def _read_bounded(response: requests.Response, limit: int) -> tuple[str, bool]:
     return raw[:limit].decode("utf-8", errors="replace"), size > limit
 
 
-def send_company_auth(
+def send_action(
+    action: str,
     body: bytes,
     *,
     target: Target,
@@ -181,8 +182,11 @@ def send_company_auth(
     session: requests.Session | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> SendResult:
-    """Sign `body` now and send it once. Never raises for network or provider trouble."""
-    signed = sign_request(target, body, credentials, now())
+    """Sign `body` for `action` now and send it once.
+
+    Never raises for network or provider trouble.
+    """
+    signed = sign_request(target, action, body, credentials, now())
     headers = {**BASE_HEADERS, **signed.headers}
     recorded_headers = {
         name: redact_authorization(value) if name.lower() == "authorization" else value
@@ -217,7 +221,8 @@ def send_company_auth(
             transport_error=transport_error,
         )
         logger.info(
-            "Click2CallCompanyAuth %s status=%s request_id=%s code=%s",
+            "%s %s status=%s request_id=%s code=%s",
+            action,
             classification.outcome.value,
             http_status,
             classification.provider_request_id,
@@ -228,7 +233,7 @@ def send_company_auth(
     http = session or requests.Session()
     try:
         response = http.post(
-            target.url,
+            target.url(action),
             data=body,
             headers=headers,
             timeout=(connect_timeout, read_timeout),

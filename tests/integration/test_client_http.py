@@ -1,5 +1,6 @@
-"""send_company_auth over real HTTP on 127.0.0.1: the built-in sandbox, and small socket servers
-started here for the misbehaviour a sandbox cannot produce (resets, TLS trouble, huge bodies).
+"""send_action (Click2CallCompanyAuth) over real HTTP on 127.0.0.1: the built-in sandbox, and
+small socket servers started here for the misbehaviour a sandbox cannot produce (resets, TLS
+trouble, huge bodies).
 
 Every send is checked for the secret key: not in the result, its repr, the captured logs or any
 exception text, and the recorded Authorization header carries no signature.
@@ -34,7 +35,7 @@ from filings.sandbox import verify as sandbox_verify
 from filings.sandbox.errors import VerifyError
 from filings.sandbox.models import SandboxConfig, SandboxRequest
 from filings.volc.classify import Outcome
-from filings.volc.client import SendResult, Target, send_company_auth
+from filings.volc.client import SendResult, Target, send_action
 from filings.volc.payload import DOCUMENT_FIELDS, company_auth_payload, encode_body
 from filings.volc.signing import Credentials
 from tests.conftest import SANDBOX_AK, free_port
@@ -108,7 +109,8 @@ def send(
     if now is not None:
         options["now"] = now
     try:
-        return send_company_auth(
+        return send_action(
+            "Click2CallCompanyAuth",
             body,
             target=Target(url, REGION),
             credentials=Credentials(SANDBOX_AK, secret),

@@ -13,10 +13,12 @@ import pytest
 
 from filings.volc import client
 from filings.volc.classify import Classification, Outcome, classify_no_answer, classify_response
-from filings.volc.client import SendResult, Target, send_company_auth
+from filings.volc.client import SendResult, Target, send_action
 from filings.volc.payload import company_auth_payload, encode_body
 from filings.volc.signing import Credentials
 from tests.api_page import API_FIELD_ORDER, SCRIPT_ITEM_ORDER
+
+ACTION = "Click2CallCompanyAuth"
 
 # Given deliberately in an order unlike the API page's, to show the page's order wins.
 DOCUMENTS = {
@@ -119,7 +121,7 @@ def test_the_production_endpoint_target() -> None:
 
     assert target.host == "cloud-vms.volcengineapi.com"
     assert target.path == "/"
-    assert target.url == (
+    assert target.url(ACTION) == (
         "https://cloud-vms.volcengineapi.com/?Action=Click2CallCompanyAuth&Version=2022-01-01"
     )
 
@@ -129,7 +131,7 @@ def test_a_sandbox_target_keeps_its_port_and_path() -> None:
 
     assert target.host == "127.0.0.1:8123"
     assert target.path == "/sandbox/vms/"
-    assert target.url == (
+    assert target.url(ACTION) == (
         "http://127.0.0.1:8123/sandbox/vms/?Action=Click2CallCompanyAuth&Version=2022-01-01"
     )
 
@@ -137,7 +139,7 @@ def test_a_sandbox_target_keeps_its_port_and_path() -> None:
 def test_signed_header_names_are_what_the_confirmation_page_lists() -> None:
     target = Target("https://cloud-vms.volcengineapi.com", "cn-beijing")
 
-    names = client.signed_header_names(target, encode_body(payload()))
+    names = client.signed_header_names(target, ACTION, encode_body(payload()))
 
     assert names == ["content-type", "host", "x-content-sha256", "x-date"]
 
@@ -390,7 +392,8 @@ def test_an_unusable_secret_fails_before_sending_without_quoting_it() -> None:
     marker = "SECRET-MARKER-\udcff"  # a lone surrogate cannot be encoded as UTF-8
 
     with pytest.raises(ValueError, match="secret_access_key") as caught:
-        send_company_auth(
+        send_action(
+            ACTION,
             b"{}",
             # Port 9 on a reserved address: it must never get that far.
             target=Target("http://192.0.2.1:9/", "cn-beijing"),
