@@ -2,6 +2,7 @@
 ended cannot be filed until an administrator resumes it."""
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,6 +17,11 @@ from tests.builders import complete_filing
 pytestmark = pytest.mark.django_db
 
 LICENCE = Document.Kind.BUSINESS_LICENSE.value
+
+
+@pytest.fixture(autouse=True)
+def english(settings: Any) -> None:
+    settings.LANGUAGE_CODE = "en"
 
 
 def test_a_purged_document_blocks_review_until_it_is_uploaded_again(preparer: User) -> None:
