@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-# The sandbox signs and verifies with these; the portal sends with the same (DESIGN.md: sandbox).
+# The sandbox verifies with these keys and the portal signs with the same ones.
 SANDBOX_AK = "AKLTbenchsandbox0001"
 SANDBOX_SK = "bench-sandbox-secret-not-real"
 MB = 1024 * 1024

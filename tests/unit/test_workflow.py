@@ -1,7 +1,7 @@
-"""The filing state machine (filings.workflow) against DESIGN.md's diagram. Pure: no database.
+"""The filing state machine (filings.workflow) against the product's diagram. Pure: no database.
 
-The expected edges are written out here by hand from DESIGN.md ("Filing states"), not derived
-from `workflow.TRANSITIONS`, so a wrong row in the table fails a test.
+The expected edges are written out here by hand from the state diagram (README, "Filing
+states"), not derived from `workflow.TRANSITIONS`, so a wrong row in the table fails a test.
 """
 
 import itertools
@@ -197,5 +197,5 @@ def test_allowed_actions_agrees_with_check_transition_everywhere() -> None:
 
 
 def test_only_drafts_and_approved_filings_are_editable() -> None:
-    # DESIGN: content is edited in a draft; an edit of an approved filing voids the approval.
+    # Content is edited in a draft; an edit of an approved filing voids the approval.
     assert frozenset({D, A}) == EDITABLE_STATES

@@ -17,7 +17,7 @@ give the same Authorization header.
 
 All keys, tokens and bodies are fabricated.
 
-Where the SDK differs from shared/volc-signing.md (we follow the doc, and no vector is made for
+Where the SDK differs from Volcengine's published signing rules (we follow the rules, and no vector is made for
 these corners; tests/unit/test_signing.py covers them without the SDK):
 
 * Header values are not trimmed (doc: trimmed; Java trims). No case has padded values.
