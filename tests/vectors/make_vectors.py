@@ -17,8 +17,8 @@ give the same Authorization header.
 
 All keys, tokens and bodies are fabricated.
 
-Where the SDK differs from Volcengine's published signing rules (we follow the rules, and no vector is made for
-these corners; tests/unit/test_signing.py covers them without the SDK):
+Where the SDK differs from Volcengine's published signing rules (we follow the rules, and no
+vector is made for these corners; tests/unit/test_signing.py covers them without the SDK):
 
 * Header values are not trimmed (doc: trimmed; Java trims). No case has padded values.
 * Which headers are signed is decided case-sensitively: only names spelled exactly
