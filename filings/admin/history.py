@@ -18,6 +18,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from filings.admin.base import ReadOnlyAdmin
+from filings.audit import EVENT_FIELDS
 from filings.audit.exports import history_export
 from filings.models import AuditEvent, Document, Submission
 from filings.outcomes import describe
@@ -184,19 +185,8 @@ class AuditEventAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["kind", "actor_username", "target_id"]
     change_list_template = "admin/filings/export_change_list.html"
-    fields = [
-        "seq",
-        "created_at",
-        "actor_id",
-        "actor_username",
-        "kind",
-        "target_type",
-        "target_id",
-        "filing_id",
-        "event_data",
-        "prev_hash",
-        "hash",
-    ]
+    # Every column of an event, the data shown through `event_data` (redacted for the viewer).
+    fields = [name if name != "data" else "event_data" for name in EVENT_FIELDS]
     readonly_fields = fields  # type: ignore[assignment]
     show_full_result_count = False
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from filings.forms import CallScriptForm
 from filings.models import CallScript, Document, Filing
+from filings.personal_data import may_see_sensitive
 from filings.services import editing
 
 
@@ -56,7 +57,7 @@ class DocumentInline(admin.TabularInline[Document, Filing]):
         return obj.sha256[:12] + "…"
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
-        self._may_see_sensitive = request.user.has_perm("filings.view_sensitive_document")
+        self._may_see_sensitive = may_see_sensitive(request.user)
         return super().get_formset(request, obj, **kwargs)
 
 

@@ -54,7 +54,7 @@ class ReviewPages:
         present = current_documents(filing)
         order = kinds.kind_of(filing).document_kinds
         documents = sorted(present.values(), key=lambda d: order.index(d.kind))
-        groups = workflow_buttons(request, filing, present)
+        groups = workflow_buttons(request, filing, present, own_work=own_work)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

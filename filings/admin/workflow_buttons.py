@@ -42,21 +42,30 @@ class ButtonGroup:
 
 
 def workflow_buttons(
-    request: HttpRequest, filing: Filing, documents: dict[str, Document]
+    request: HttpRequest,
+    filing: Filing,
+    documents: dict[str, Document],
+    *,
+    own_work: bool | None = None,
 ) -> list[ButtonGroup]:
     """The button groups `request.user` sees on `filing`, with the forms they carry.
 
-    Moves under four-eyes are left out for whoever ever changed the filing's content.
+    Moves under four-eyes are left out for whoever ever changed the filing's content
+    (`own_work`, when the caller already asked `four_eyes.has_changed`).
     """
     allowed = buttons(filing.status, request.user.has_perm)
-    if any(move.four_eyes for move in allowed) and has_changed(filing.pk, request.user.pk):
-        allowed = [move for move in allowed if not move.four_eyes]
-    groups = []
-    for moves in button_groups(allowed):
-        needs = moves[0].needs
-        initial = {Input.SEEN_HASH.value: content_hash(filing, documents)}
-        groups.append(ButtonGroup(moves, MoveForm(needs, initial=initial)))
-    return groups
+    if any(move.four_eyes for move in allowed):
+        if own_work is None:
+            own_work = has_changed(filing.pk, request.user.pk)
+        if own_work:
+            allowed = [move for move in allowed if not move.four_eyes]
+    initial = {}
+    if any(Input.SEEN_HASH in move.needs for move in allowed):
+        initial[Input.SEEN_HASH.value] = content_hash(filing, documents)
+    return [
+        ButtonGroup(moves, MoveForm(moves[0].needs, initial=initial))
+        for moves in button_groups(allowed)
+    ]
 
 
 def button_moves(action: str) -> list[Transition]:
