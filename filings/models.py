@@ -54,9 +54,30 @@ class Company(models.Model):
 class Filing(models.Model):
     Status = State  # the workflow's states are the model's choices
 
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("Company filing")
+        NUMBER = "number", _("Number filing")
+
+    class NumberAction(models.TextChoices):
+        ADD = "add", _("Add numbers")
+        UPDATE = "update", _("Change the numbers' script")
+        DELETE = "delete", _("Take numbers off")
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=Kind.choices, default=Kind.COMPANY, db_index=True
+    )
     company = models.ForeignKey(
         Company, models.PROTECT, related_name="filings", verbose_name=_("company")
+    )
+    # Number filings only (Click2CallNumberAuth): what to do with the numbers, and for add and
+    # update the one script and scene they are filed with.
+    number_action = models.CharField(
+        _("number action"), max_length=8, choices=NumberAction.choices, blank=True
+    )
+    script_scene = models.CharField(_("scene"), max_length=100, blank=True)
+    script = models.TextField(
+        _("script"), max_length=2000, blank=True, validators=[MaxLengthValidator(2000)]
     )
     callee_source = models.CharField(
         _("callee source"),
@@ -106,6 +127,8 @@ class Filing(models.Model):
         ]
 
     def __str__(self) -> str:
+        if self.kind == self.Kind.NUMBER:
+            return f"#{self.pk} {self.company.name} · {self.get_number_action_display()}"
         return f"#{self.pk} {self.company.name}"
 
     @property
@@ -129,6 +152,10 @@ class Document(models.Model):
         NUMBER_APPLICATION_LETTER = (
             "numberapplicationOfficialletter",
             _("Number application official letter (号码申请公函)"),
+        )
+        BUSINESS_USAGE_LETTER = (
+            "businessUsageCommitmentletter",
+            _("Business-usage commitment letter (业务使用承诺书)"),
         )
 
     class Part(models.TextChoices):
@@ -203,6 +230,75 @@ class CallScript(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scene}: {self.content[:40]}"
+
+
+class PhoneNumber(models.Model):
+    """One A-number of a company (national digits), its state, and the number filing it is in."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Pending at Volcengine")
+        LIVE = "live", _("Live")
+        FAILED = "failed", _("Failed")
+        DELISTED = "delisted", _("Delisted")
+
+    company = models.ForeignKey(
+        Company, models.PROTECT, related_name="numbers", verbose_name=_("company")
+    )
+    digits = models.CharField(_("number"), max_length=16, db_index=True)
+    state = models.CharField(
+        _("state"), max_length=8, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    # What the number is filed with when added or updated: numbers are grouped by these.
+    script_scene = models.CharField(_("scene"), max_length=100, blank=True)
+    script = models.TextField(
+        _("script"), max_length=2000, blank=True, validators=[MaxLengthValidator(2000)]
+    )
+    # The one number filing the number is in while that filing is open (not yet submitted).
+    open_filing = models.ForeignKey(
+        Filing,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="open_numbers",
+        verbose_name=_("open number filing"),
+    )
+    failure_reason = models.TextField(_("why it failed"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("added by")
+    )
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("number")
+        verbose_name_plural = _("numbers")
+        ordering = ["company", "digits"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "digits"], name="one_number_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return self.digits
+
+
+class FilingNumber(models.Model):
+    """A number as a number filing carries it; kept for good as the filing's history."""
+
+    filing = models.ForeignKey(Filing, models.PROTECT, related_name="filing_numbers")
+    number = models.ForeignKey(PhoneNumber, models.PROTECT, related_name="filing_numbers")
+    digits = models.CharField(_("number"), max_length=16)
+
+    class Meta:
+        verbose_name = _("number in a filing")
+        verbose_name_plural = _("numbers in a filing")
+        ordering = ["filing", "digits"]
+        constraints = [
+            models.UniqueConstraint(fields=["filing", "number"], name="one_entry_per_number")
+        ]
+
+    def __str__(self) -> str:
+        return self.digits
 
 
 class Submission(models.Model):

@@ -1,4 +1,4 @@
-"""The Click2CallCompanyAuth request body. Pure: no ORM, no network, no clock."""
+"""The Click2CallCompanyAuth and Click2CallNumberAuth request bodies. Pure: no ORM, no network, no clock."""
 
 import json
 from collections.abc import Mapping, Sequence
@@ -35,6 +35,42 @@ def company_auth_payload(
     payload["scriptList"] = [
         {"scriptContent": content, "scriptScene": scene} for scene, content in scripts
     ]
+    return payload
+
+
+NUMBER_AUTH_LETTER = "businessUsageCommitmentletter"
+NUMBER_ACTIONS_WITH_LETTER = ("add", "update")
+
+
+def number_auth_payload(
+    *,
+    company_name: str,
+    credit_code: str,
+    action: str,
+    numbers: Sequence[str],
+    letter: tuple[str, str] | None = None,
+    script: str = "",
+    scene: str = "",
+) -> dict[str, Any]:
+    """The Click2CallNumberAuth body as a dict, keys in the API page's order.
+
+    `numbers`: national digits, already unique and at most 100. `letter`: (url, file name) of the
+    business-usage commitment letter; it, the script and the scene go only with add and update.
+    """
+    payload: dict[str, Any] = {
+        "companyName": company_name,
+        "companyCreditCode": credit_code,
+        "action": action,
+        "aNumbers": ",".join(numbers),
+    }
+    if action in NUMBER_ACTIONS_WITH_LETTER:
+        if letter is None:
+            raise ValueError(f"action {action!r} needs the business-usage commitment letter")
+        url, filename = letter
+        payload[f"{NUMBER_AUTH_LETTER}PicUrl"] = url
+        payload[f"{NUMBER_AUTH_LETTER}PicFilename"] = filename
+        payload["script"] = script
+        payload["scriptScene"] = scene
     return payload
 
 
