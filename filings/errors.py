@@ -37,6 +37,20 @@ STORAGE_UNAVAILABLE = _(
     "Try again in a few minutes; if it persists, tell the administrator."
 )
 
+NUMBER_IN_FILING = _(
+    "{number} is in number filing #{filing}: take it out of that filing first, or change the "
+    "filing's script there."
+)
+NUMBER_NOT_IN_FILING = _("{number} is not in this filing.")
+UNKNOWN_NUMBER_ACTION = _("“{action}” is not a number filing action: use add, update or delete.")
+NOT_A_NUMBER_DECISION = _(
+    "Volcengine's decision on numbers is recorded for a submitted number filing that adds or "
+    "updates numbers."
+)
+NUMBERS_NOT_PENDING = _(
+    "These numbers are not pending in this filing: {numbers}. Check the list and try again."
+)
+
 SUPERUSER_ONLY = _("Only an administrator may do this.")
 REASON_REQUIRED = _("Please give the reason: it is kept in the audit trail.")
 SERVICE_ALREADY_ENDED = _("The service of this company already ended on {date}.")

@@ -2,14 +2,15 @@
 
 The rule reads the audit trail, so it covers every change ever made, not only the latest one:
 creating the filing, editing its fields, uploading, replacing or removing any of its documents
-(superseded ones included), adding, editing or deleting its scripts, and editing its company
-while the filing could still be sent. Superusers are bound like everyone else. The approve
+(superseded ones included), adding, editing or deleting its scripts, taking a number out of it,
+adding one of its numbers to the company, and editing its company while the filing could
+still be sent. Superusers are bound like everyone else. The approve
 service, the review page and the review queue all ask `changed_by`.
 """
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
-from filings.models import AuditEvent, Filing
+from filings.models import AuditEvent, Filing, FilingNumber
 
 # The event each filing of a company that may still be sent gets when the company is edited.
 COMPANY_CHANGED = "filing.company_changed"
@@ -24,16 +25,22 @@ CONTENT_EVENT_KINDS: tuple[str, ...] = (
     "script.created",
     "script.updated",
     "script.deleted",
+    "filing.number_removed",
     COMPANY_CHANGED,
 )
 
 
-def changed_by(user_id: int | None) -> Exists:
-    """True for a filing whose content `user_id` changed at some time (filter or annotate)."""
-    return Exists(
-        AuditEvent.objects.filter(
-            filing_id=OuterRef("pk"), actor_id=user_id, kind__in=CONTENT_EVENT_KINDS
+def changed_by(user_id: int | None) -> Q:
+    """True for a filing whose content `user_id` changed at some time (filter or annotate):
+    an event of theirs, or a number of the filing that they added to the company."""
+    return Q(
+        Exists(
+            AuditEvent.objects.filter(
+                filing_id=OuterRef("pk"), actor_id=user_id, kind__in=CONTENT_EVENT_KINDS
+            )
         )
+    ) | Q(
+        Exists(FilingNumber.objects.filter(filing_id=OuterRef("pk"), number__created_by_id=user_id))
     )
 
 

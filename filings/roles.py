@@ -18,6 +18,8 @@ VIEW_ALL = (
     "view_callscript",
     "view_submission",
     "view_auditevent",
+    "view_phonenumber",
+    "view_filingnumber",
 )
 
 # Codenames of permissions of the `filings` app.
@@ -33,6 +35,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         "add_callscript",
         "change_callscript",
         "delete_callscript",
+        "add_phonenumber",
+        "change_phonenumber",
         "view_sensitive_document",
     ),
     "Reviewer": (

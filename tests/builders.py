@@ -2,13 +2,14 @@
 
 from django.contrib.auth.models import AbstractUser
 
-from filings.models import Company, Document, Filing
+from filings.kinds import COMPANY_FILING
+from filings.models import Company, Filing
 from filings.services import editing, review, sending
 from filings.services.documents import Upload, document_upload
 from tests.imagecorpus import jpeg_bytes
 
 VALID_CODES = ["91350100M000100Y43", "91110000600037341L", "91310115MA1K3BTP2B"]
-KINDS = [kind.value for kind in Document.Kind]
+KINDS = list(COMPANY_FILING.document_kinds)  # the six documents of a company filing
 
 
 def company(
@@ -32,12 +33,9 @@ def complete_filing(actor: AbstractUser, *, code: str = VALID_CODES[0]) -> Filin
     )
     editing.script_add(actor=actor, filing=filing, scene="快递", content="您好，您的快递已到。")
     editing.script_add(actor=actor, filing=filing, scene="售后", content="您好，这里是售后。")
-    for index, kind in enumerate(Document.Kind):
+    for index, kind in enumerate(KINDS):
         document_upload(
-            actor=actor,
-            filing=filing,
-            kind=kind.value,
-            upload=Upload(f"{kind.value}.jpg", image(index)),
+            actor=actor, filing=filing, kind=kind, upload=Upload(f"{kind}.jpg", image(index))
         )
     filing.refresh_from_db()
     return filing

@@ -70,7 +70,8 @@ def record(
 
     1. the filing rows it changes, by primary key (services.common.lock_filing, lock_filings);
     2. then the company row;
-    3. then the audit chain head, here: record events only after the rows are locked.
+    3. then the number rows (services.numbers);
+    4. then the audit chain head, here: record events only after the rows are locked.
     """
     connection = transaction.get_connection()
     if not connection.in_atomic_block:

@@ -41,6 +41,8 @@ class FilingKind:
       and those every filing needs stay in `filings.preflight`.
     - `body(filing, documents, urls)`: the request body as a dict in the API's order; `urls` is
       kind of document → the URL Volcengine fetches it from. Called only once the checks pass.
+    - `fields`: the Filing fields a preparer edits for this kind (through
+      `services.editing.filing_update`).
     """
 
     name: str
@@ -49,3 +51,4 @@ class FilingKind:
     content: Callable[[Filing, Documents], dict[str, Any]]
     checks: Callable[[Filing, Documents], list[Check]]
     body: Callable[[Filing, Documents, Mapping[str, str]], dict[str, Any]]
+    fields: tuple[str, ...] = ()

@@ -89,4 +89,5 @@ COMPANY_FILING = FilingKind(
     content=content,
     checks=checks,
     body=body,
+    fields=("callee_source", "business_carrier"),
 )

@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from filings import audit, errors
+from filings import audit, errors, kinds
 from filings.credit_code import normalize_credit_code
 from filings.four_eyes import COMPANY_CHANGED
 from filings.models import CallScript, Company, Filing
@@ -19,7 +19,7 @@ from filings.services.common import (
 )
 from filings.workflow import EDITABLE_STATES, Action, State
 
-FILING_FIELDS = ("callee_source", "business_carrier")
+FILING_FIELDS = kinds.COMPANY_FILING.fields
 SCRIPT_FIELDS = ("scene", "content")
 
 
@@ -155,7 +155,7 @@ def _void_approval(actor: Actor, filing: Filing, *, reason: str) -> None:
 
 @transaction.atomic
 def filing_update(*, actor: Actor, filing: Filing, **fields: str) -> Filing:
-    unknown = set(fields) - set(FILING_FIELDS)
+    unknown = set(fields) - set(kinds.kind_of(filing).fields)
     if unknown:
         raise TypeError(f"filing_update got unknown fields {sorted(unknown)}")
     filing = editable_filing(actor, filing.pk)

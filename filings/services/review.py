@@ -11,6 +11,7 @@ from filings.content import content_hash, current_documents
 from filings.models import Filing
 from filings.preflight import content_checks, require_passed, sending_checks
 from filings.services.common import Actor, person_move, transition
+from filings.services.numbers import numbers_after_move
 from filings.workflow import Action, Input, resolutions
 
 
@@ -93,6 +94,7 @@ def filing_resolve(*, actor: Actor, filing: Filing, status: str, note: str) -> F
         raise errors.FilingsError(str(errors.UNKNOWN_RESOLUTION).format(status=status))
     filing, _ = person_move(actor, filing.pk, chosen)
     move = transition(filing, chosen)
+    numbers_after_move(actor, filing, move)
     audit.record(
         actor=actor,
         kind=move.event_kind,

@@ -29,6 +29,7 @@ from filings.services.common import (
     transition,
     user_id,
 )
+from filings.services.numbers import numbers_after_move
 from filings.storage import fetch_url
 from filings.volc import client
 from filings.volc.classify import Outcome
@@ -211,6 +212,7 @@ def submission_record(
         )
         return submission
     move = transition(filing, OUTCOME_ACTIONS[verdict.outcome], sending_started_at=None)
+    numbers_after_move(actor, filing, move)
     audit.record(
         actor=actor,
         kind=move.event_kind,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 
+from filings.kinds import COMPANY_FILING
 from filings.models import CallScript, Company, Document, Filing
 from filings.preflight import content_checks, failed
 from filings.selectors import filing_timeline
@@ -156,7 +157,7 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
         assert parts == {"main": f"{kind}-front-back.jpg", "front": front.name, "back": back.name}
 
     current = Document.objects.filter(filing=filing, superseded_at__isnull=True, part="main")
-    assert sorted(current.values_list("kind", flat=True)) == sorted(Document.Kind.values)
+    assert sorted(current.values_list("kind", flat=True)) == sorted(COMPANY_FILING.document_kinds)
     assert current.get(kind=licence).original_name == good.name
     assert all(d.uploaded_by == preparer for d in current)
     # Only the call scripts are still missing.

@@ -225,4 +225,6 @@ def test_a_filing_of_the_kind_is_approved_and_sent_once_with_its_body_and_action
 def test_the_company_kind_is_what_every_filing_is_today() -> None:
     assert KIND_OF(Filing()) is COMPANY_FILING
     assert COMPANY_FILING.api_action == "Click2CallCompanyAuth"
-    assert set(COMPANY_FILING.document_kinds) == set(Document.Kind.values)
+    assert set(COMPANY_FILING.document_kinds) == set(Document.Kind.values) - {
+        Document.Kind.BUSINESS_USAGE_LETTER
+    }

@@ -15,7 +15,7 @@ from filings.models import AuditEvent, Document, Filing
 from filings.selectors import review_queue
 from filings.services import editing, review
 from filings.services.documents import Upload, document_remove, document_upload
-from tests.builders import VALID_CODES, complete_filing, image
+from tests.builders import KINDS, VALID_CODES, complete_filing, image
 from tests.snapshots import snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("volc_settings")]
@@ -106,10 +106,8 @@ def _company_edit(person: User, preparer: User) -> Filing:
 
 def _created(person: User, preparer: User) -> Filing:
     filing = complete_filing(person)
-    for kind in Document.Kind:
-        document_upload(
-            actor=preparer, filing=filing, kind=kind.value, upload=Upload("n.jpg", image(50))
-        )
+    for kind in KINDS:
+        document_upload(actor=preparer, filing=filing, kind=kind, upload=Upload("n.jpg", image(50)))
     others_edit_last(preparer, filing)
     return submitted(preparer, filing)
 

@@ -86,7 +86,7 @@ def test_hostile_text_is_stored_as_text_and_rendered_escaped_on_every_page(
     assert licence.original_name == FILENAME
     # The name sent to Volcengine keeps no markup characters at all.
     assert not set("<>\"'=") & set(licence.api_filename)
-    for seed, kind in enumerate(Document.Kind.values[1:], start=1):
+    for seed, kind in enumerate(builders.KINDS[1:], start=1):
         document_upload(
             actor=preparer, filing=filing, kind=kind, upload=Upload("x.jpg", builders.image(seed))
         )

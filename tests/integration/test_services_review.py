@@ -64,7 +64,7 @@ def test_submit_lists_every_missing_part_of_an_empty_draft(preparer: User, draft
         error = refused(
             errors.PreflightFailed, lambda: review.filing_submit(actor=preparer, filing=draft)
         )
-        labels = [str(kind.label) for kind in Document.Kind]
+        labels = [str(Document.Kind(kind).label) for kind in KINDS]
     assert isinstance(error, errors.PreflightFailed)
     # One problem per missing thing, in order: the six documents, the callee source, scripts.
     assert len(error.problems) == 8

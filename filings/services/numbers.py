@@ -1,0 +1,343 @@
+"""Services for A-numbers: add them to a company, file them in number filings, and follow what
+Volcengine did with them. Each writes in one transaction with its audit events."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from filings import audit, errors
+from filings.kinds.number import ELIGIBLE_STATES, MAX_NUMBERS, STATE_AFTER_SUBMITTED
+from filings.models import Company, Filing, FilingNumber, PhoneNumber
+from filings.services.common import Actor, require_perm, user_id
+from filings.services.editing import editable_filing, touch
+from filings.workflow import REVIEW, State, Transition
+
+ADD = "filings.add_phonenumber"
+CHANGE = "filings.change_phonenumber"
+
+# States in which a number is taken, for any company: it is on Volcengine's list or on its way.
+TAKEN_STATES = (PhoneNumber.State.PENDING, PhoneNumber.State.LIVE)
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    """One item of a pasted list or file: its line, what was written, and what became of it."""
+
+    line: int
+    raw: str
+    digits: str = ""
+    reason: str = ""
+
+    @property
+    def added(self) -> bool:
+        return not self.reason
+
+
+@dataclass(frozen=True)
+class AddReport:
+    lines: list[ReportLine]
+
+    @property
+    def added(self) -> list[ReportLine]:
+        return [line for line in self.lines if line.added]
+
+    @property
+    def refused(self) -> list[ReportLine]:
+        return [line for line in self.lines if not line.added]
+
+
+def _taken(digits: list[str], company: Company) -> dict[str, str]:
+    """digits → why it cannot be added to `company`: already there, or taken by another."""
+    found: dict[str, str] = {}
+    for start in range(0, len(digits), 2000):
+        chunk = digits[start : start + 2000]
+        rows = (
+            PhoneNumber.objects.filter(digits__in=chunk)
+            .filter(Q(company=company) | Q(state__in=TAKEN_STATES) | Q(open_filing__isnull=False))
+            .select_related("company")
+            .order_by("digits")
+        )
+        for number in rows:
+            if number.company_id == company.pk:
+                reason = _("already one of this company's numbers (%(state)s)") % {
+                    "state": number.get_state_display()
+                }
+            else:
+                reason = _("already used by %(company)s (%(state)s)") % {
+                    "company": number.company.name,
+                    "state": number.get_state_display(),
+                }
+            found.setdefault(number.digits, reason)
+    return found
+
+
+@transaction.atomic
+def numbers_add(
+    *, actor: Actor, company: Company, text: str, script_scene: str = "", script: str = ""
+) -> AddReport:
+    """Add the numbers of a pasted list (or a file's items, one per line) to `company` as drafts.
+
+    Every item is reported with its line: added, or refused with the reason (not a valid mainland
+    number, a duplicate in the list, already this company's, or live or being filed for any
+    company). The good ones are added even when others are refused.
+    """
+    from filings.phone_numbers import parse_list
+
+    require_perm(actor, ADD)
+    parsed = parse_list(text)
+    candidates = [item.digits for item in parsed.lines if item.digits and not item.reason]
+    taken = _taken(candidates, company)
+    lines = []
+    new = []
+    for item in parsed.lines:
+        reason = str(item.reason or "") or taken.get(item.digits or "", "")
+        lines.append(ReportLine(item.line, item.raw, item.digits or "", reason))
+        if not reason:
+            new.append(
+                PhoneNumber(
+                    company=company,
+                    digits=item.digits,
+                    script_scene=script_scene,
+                    script=script,
+                    created_by_id=user_id(actor),
+                )
+            )
+    for number in new[:1]:
+        number.full_clean(exclude=["company", "created_by"], validate_unique=False)
+    PhoneNumber.objects.bulk_create(new, batch_size=500)
+    if new:
+        audit.record(
+            actor=actor,
+            kind="numbers.added",
+            target=company,
+            data={
+                "company": company.credit_code,
+                "numbers": [number.digits for number in new],
+                "script_scene": script_scene,
+                "script": script,
+            },
+        )
+    return AddReport(lines)
+
+
+@transaction.atomic
+def number_update(
+    *, actor: Actor, number: PhoneNumber, script_scene: str, script: str
+) -> PhoneNumber:
+    """Change the script and scene a number will be filed with; not while it is in a filing."""
+    require_perm(actor, CHANGE)
+    number = PhoneNumber.objects.select_for_update().get(pk=number.pk)
+    if number.open_filing_id is not None:
+        raise errors.FilingsError(
+            str(errors.NUMBER_IN_FILING).format(number=number.digits, filing=number.open_filing_id)
+        )
+    before = {"script_scene": number.script_scene, "script": number.script}
+    after = {"script_scene": script_scene.strip(), "script": script.strip()}
+    if before == after:
+        return number
+    number.script_scene, number.script = after["script_scene"], after["script"]
+    number.full_clean(exclude=["company", "created_by"], validate_unique=False)
+    number.save(update_fields=["script_scene", "script", "updated_at"])
+    audit.record(
+        actor=actor,
+        kind="number.updated",
+        target=number,
+        data={"number": number.digits, "before": before, "after": after},
+    )
+    return number
+
+
+@dataclass(frozen=True)
+class FileResult:
+    filings: list[Filing]
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (digits, reason)
+
+
+def _group_key(number: PhoneNumber, action: str) -> tuple[int, str, str]:
+    if action == Filing.NumberAction.DELETE:
+        return (number.company_id, "", "")
+    return (number.company_id, number.script_scene, number.script)
+
+
+@transaction.atomic
+def numbers_file(*, actor: Actor, numbers: Iterable[int], action: str) -> FileResult:
+    """ "File these numbers": new draft number filings for `action`, one per company, script and
+    scene (delete: per company), each of at most MAX_NUMBERS numbers.
+
+    A number that is already in an open filing, or whose state the action does not fit, is left
+    out and reported with the reason.
+    """
+    require_perm(actor, "filings.add_filing")
+    require_perm(actor, CHANGE)
+    if action not in ELIGIBLE_STATES:
+        raise errors.FilingsError(str(errors.UNKNOWN_NUMBER_ACTION).format(action=action))
+    label = Filing.NumberAction(action).label
+    locked = list(
+        PhoneNumber.objects.select_for_update().filter(pk__in=list(numbers)).order_by("pk")
+    )
+    refused: list[tuple[str, str]] = []
+    groups: dict[tuple[int, str, str], list[PhoneNumber]] = defaultdict(list)
+    for number in sorted(locked, key=lambda n: n.digits):
+        if number.open_filing_id is not None:
+            refused.append(
+                (
+                    number.digits,
+                    _("already in number filing #%(id)s") % {"id": number.open_filing_id},
+                )
+            )
+        elif number.state not in ELIGIBLE_STATES[action]:
+            refused.append(
+                (
+                    number.digits,
+                    _("it is %(state)s: “%(action)s” is for %(states)s numbers")
+                    % {
+                        "state": number.get_state_display(),
+                        "action": label,
+                        "states": ", ".join(
+                            str(PhoneNumber.State(state).label)
+                            for state in sorted(ELIGIBLE_STATES[action])
+                        ),
+                    },
+                )
+            )
+        else:
+            groups[_group_key(number, action)].append(number)
+    companies = Company.objects.in_bulk({company_id for company_id, _, _ in groups})
+    created = []
+    for (company_id, scene, script), members in sorted(groups.items()):
+        for start in range(0, len(members), MAX_NUMBERS):
+            chunk = members[start : start + MAX_NUMBERS]
+            created.append(
+                _filing_create(actor, companies[company_id], action, scene, script, chunk)
+            )
+    return FileResult(created, refused)
+
+
+def _filing_create(
+    actor: Actor,
+    company: Company,
+    action: str,
+    scene: str,
+    script: str,
+    numbers: list[PhoneNumber],
+) -> Filing:
+    filing = Filing.objects.create(
+        kind=Filing.Kind.NUMBER,
+        company=company,
+        number_action=action,
+        script_scene=scene,
+        script=script,
+        created_by_id=user_id(actor),
+        updated_by_id=user_id(actor),
+    )
+    FilingNumber.objects.bulk_create(
+        FilingNumber(filing=filing, number=number, digits=number.digits) for number in numbers
+    )
+    PhoneNumber.objects.filter(pk__in=[number.pk for number in numbers]).update(open_filing=filing)
+    audit.record(
+        actor=actor,
+        kind="filing.created",
+        target=filing,
+        filing=filing,
+        data={
+            "company": company.credit_code,
+            "kind": filing.kind,
+            "number_action": action,
+            "numbers": [number.digits for number in numbers],
+            "script_scene": scene,
+            "script": script,
+        },
+    )
+    return filing
+
+
+@transaction.atomic
+def filing_number_remove(*, actor: Actor, filing: Filing, number: PhoneNumber) -> Filing:
+    """Take a number out of an editable number filing; it is free to be filed again."""
+    filing = editable_filing(actor, filing.pk)
+    entry = (
+        FilingNumber.objects.select_related("number")
+        .filter(filing=filing, number_id=number.pk)
+        .first()
+    )
+    if entry is None:
+        raise errors.FilingsError(str(errors.NUMBER_NOT_IN_FILING).format(number=number.digits))
+    PhoneNumber.objects.select_for_update().filter(pk=number.pk).update(open_filing=None)
+    entry.delete()
+    audit.record(
+        actor=actor,
+        kind="filing.number_removed",
+        target=filing,
+        filing=filing,
+        data={"number": entry.digits},
+    )
+    touch(actor, filing, reason="filing.number_removed")
+    return filing
+
+
+def numbers_after_move(actor: Actor, filing: Filing, move: Transition) -> None:
+    """A number filing's numbers follow it: once Volcengine received it they are pending (add,
+    update) or delisted (delete) and free for the next filing.
+
+    Called by the services that move a filing, after the move and before its audit event (the
+    lock order: filing, numbers, chain head).
+    """
+    if filing.kind != Filing.Kind.NUMBER or move.target != State.SUBMITTED:
+        return
+    state = STATE_AFTER_SUBMITTED[filing.number_action]
+    numbers = PhoneNumber.objects.select_for_update().filter(filing_numbers__filing=filing)
+    digits = sorted(numbers.values_list("digits", flat=True))
+    numbers.update(state=state, open_filing=None, failure_reason="")
+    audit.record(
+        actor=actor,
+        kind="numbers.state_changed",
+        target=filing,
+        filing=filing,
+        data={"state": state, "numbers": digits},
+    )
+
+
+@transaction.atomic
+def numbers_decide(
+    *, actor: Actor, filing: Filing, failed: Mapping[str, str], note: str
+) -> dict[str, int]:
+    """Record Volcengine's decision on the numbers of a submitted add or update filing: every
+    pending number of it is live, except those in `failed` (digits → reason)."""
+    require_perm(actor, REVIEW)
+    note = note.strip()
+    if not note:
+        raise errors.FilingsError(str(errors.NOTE_REQUIRED))
+    filing = Filing.objects.select_for_update(of=("self",)).get(pk=filing.pk)
+    if (
+        filing.kind != Filing.Kind.NUMBER
+        or filing.status != State.SUBMITTED
+        or filing.number_action == Filing.NumberAction.DELETE
+    ):
+        raise errors.FilingsError(str(errors.NOT_A_NUMBER_DECISION))
+    pending = PhoneNumber.objects.select_for_update().filter(
+        filing_numbers__filing=filing, state=PhoneNumber.State.PENDING
+    )
+    digits = set(pending.values_list("digits", flat=True))
+    unknown = sorted(set(failed) - digits)
+    if unknown:
+        raise errors.FilingsError(
+            str(errors.NUMBERS_NOT_PENDING).format(numbers=", ".join(unknown))
+        )
+    live = sorted(digits - set(failed))
+    pending.filter(digits__in=live).update(state=PhoneNumber.State.LIVE, failure_reason="")
+    for number, reason in failed.items():
+        pending.filter(digits=number).update(
+            state=PhoneNumber.State.FAILED, failure_reason=reason.strip()
+        )
+    audit.record(
+        actor=actor,
+        kind="numbers.decided",
+        target=filing,
+        filing=filing,
+        data={"live": live, "failed": dict(sorted(failed.items())), "note": note},
+    )
+    return {"live": len(live), "failed": len(failed)}
