@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from filings.kinds.base import Check, Documents, FilingKind
 from filings.models import Document, Filing, FilingNumber, PhoneNumber
+from filings.phone_numbers import InvalidNumber, normalise
 from filings.volc.payload import NUMBER_ACTIONS_WITH_LETTER, number_auth_payload
 
 MAX_NUMBERS = 100
@@ -89,8 +90,6 @@ def _numbers_checks(filing: Filing) -> list[Check]:
     else:
         message = _("Numbers: %(n)d") % {"n": len(entries)}
     found.append(Check("numbers", count_ok, message))
-
-    from filings.phone_numbers import InvalidNumber, normalise
 
     invalid = []
     for entry in entries:

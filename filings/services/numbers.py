@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from filings import audit, errors
 from filings.kinds.number import ELIGIBLE_STATES, MAX_NUMBERS, STATE_AFTER_SUBMITTED
 from filings.models import Company, Filing, FilingNumber, PhoneNumber
+from filings.phone_numbers import ListTooLong, report_items
 from filings.services.common import Actor, require_perm, user_id
 from filings.services.editing import editable_filing, touch
 from filings.workflow import REVIEW, State, Transition
@@ -77,30 +78,37 @@ def _taken(digits: list[str], company: Company) -> dict[str, str]:
 
 @transaction.atomic
 def numbers_add(
-    *, actor: Actor, company: Company, text: str, script_scene: str = "", script: str = ""
+    *,
+    actor: Actor,
+    company: Company,
+    items: Iterable[tuple[int, str]],
+    script_scene: str = "",
+    script: str = "",
 ) -> AddReport:
-    """Add the numbers of a pasted list (or a file's items, one per line) to `company` as drafts.
+    """Add the numbers of a pasted list or a file, as `(line, text)` items (see
+    `phone_numbers.split_list` and `number_files`), to `company` as drafts.
 
     Every item is reported with its line: added, or refused with the reason (not a valid mainland
     number, a duplicate in the list, already this company's, or live or being filed for any
     company). The good ones are added even when others are refused.
     """
-    from filings.phone_numbers import parse_list
-
     require_perm(actor, ADD)
-    parsed = parse_list(text)
+    try:
+        parsed = report_items(items)
+    except ListTooLong as exc:
+        raise errors.FilingsError(str(exc)) from exc
     candidates = [item.digits for item in parsed.lines if item.digits and not item.reason]
     taken = _taken(candidates, company)
     lines = []
     new = []
     for item in parsed.lines:
         reason = str(item.reason or "") or taken.get(item.digits or "", "")
-        lines.append(ReportLine(item.line, item.raw, item.digits or "", reason))
+        lines.append(ReportLine(item.line, item.text, item.digits or "", reason))
         if not reason:
             new.append(
                 PhoneNumber(
                     company=company,
-                    digits=item.digits,
+                    digits=str(item.digits),
                     script_scene=script_scene,
                     script=script,
                     created_by_id=user_id(actor),
