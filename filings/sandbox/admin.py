@@ -20,3 +20,4 @@ class SandboxConfigAdmin(admin.ModelAdmin[SandboxConfig]):
 @admin.register(SandboxRequest)
 class SandboxRequestAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "action", "company_credit_code", "http_status", "answer_code"]
+    list_filter = ["action"]

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 
-from filings.sandbox.body_rules import PIC_URL_FIELDS, picture_kind
+from filings.sandbox.apis import APIS
+from filings.sandbox.body_rules import picture_kind
 from filings.sandbox.errors import VerifyError, invalid_parameter
 from filings.sandbox.verify import Verified
 
@@ -72,8 +73,11 @@ def fetch_problem(url: str, *, allowed: Collection[Origin], max_bytes: int) -> s
 
 
 def check_pictures(verified: Verified) -> VerifyError | None:
+    """Fetch each picture the verified body points at; the first unusable one is the answer."""
     allowed = allowed_origins()
-    for name in PIC_URL_FIELDS:
+    for name in APIS[verified.action].picture_url_fields:
+        if name not in verified.body:  # e.g. a number delete: no letter
+            continue
         problem = fetch_problem(
             verified.body[name].strip(),
             allowed=allowed,

@@ -1,4 +1,4 @@
-"""Verify a Volcengine V4-signed Click2CallCompanyAuth request: signature, Action/Version, body.
+"""Verify a Volcengine V4-signed filing request: signature, Action/Version, then the body.
 
 Pure: no Django, no network; `now` is passed in. Written from Volcengine's description of V4
 signing, separately from the client's signer, so each checks the other.
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
-from filings.sandbox.body_rules import check_company_auth_body
+from filings.sandbox.apis import APIS, api_for
 from filings.sandbox.errors import (
     VerifyError,
     invalid_access_key,
@@ -33,8 +33,6 @@ from filings.sandbox.errors import (
 
 ALGORITHM = "HMAC-SHA256"
 SERVICE = "vms"
-ACTION = "Click2CallCompanyAuth"
-VERSION = "2022-01-01"
 WINDOW_SECONDS = 900
 SCOPE_TERMINATOR = "request"
 REQUIRED_SIGNED_HEADERS = ("host", "x-date")
@@ -302,7 +300,7 @@ def check_action(query_string: str) -> tuple[str, str] | VerifyError:
         return missing_parameter("Action")
     if not version:
         return missing_parameter("Version")
-    if action != ACTION or version != VERSION:
+    if api_for(action, version) is None:
         return invalid_action_or_version(action, version)
     return action, version
 
@@ -334,10 +332,11 @@ def verify_content(
     auth: AuthorizationParts, request: RequestParts, *, secrets: Iterable[str]
 ) -> VerifyResult:
     """Action/Version, then the body, of a request whose signature `auth` already verified."""
-    action = check_action(request.query_string)
-    if isinstance(action, VerifyError):
-        return scrub_secrets(action, secrets)
-    payload = check_company_auth_body(request.body)
+    checked = check_action(request.query_string)
+    if isinstance(checked, VerifyError):
+        return scrub_secrets(checked, secrets)
+    action, version = checked
+    payload = APIS[action].check_body(request.body)  # check_action knows the Action
     if isinstance(payload, VerifyError):
         return payload
-    return Verified(auth.access_key, auth.region, action[0], action[1], payload)
+    return Verified(auth.access_key, auth.region, action, version, payload)

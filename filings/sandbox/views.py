@@ -22,6 +22,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from filings.sandbox.apis import APIS, COMPANY_AUTH
 from filings.sandbox.body_rules import peek_credit_code
 from filings.sandbox.errors import (
     FLOW_LIMIT_EXCEEDED,
@@ -53,10 +54,8 @@ HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 HTML_BAD_GATEWAY = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 TRUNCATED_JSON = '{"ResponseMetadata": '
 SANDBOX_REGIONS = frozenset({"cn-beijing", "cn-north-1"})
-SUCCESS_CODE = "0"
 SUCCESS_MESSAGE = "成功"
 BUSINESS_FAILURE_CODE = "1001"
-BUSINESS_FAILURE_MESSAGE = "企业报备校验未通过：营业执照信息与企业名称不一致（沙箱模拟）"
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,13 @@ def normal_answer(incoming: Incoming, auth: AuthorizationParts) -> Answer:
         picture_error = check_pictures(verified)
         if picture_error is not None:
             return error_answer(incoming, picture_error)
-    return result_answer(incoming, SUCCESS_CODE, SUCCESS_MESSAGE)
+    return result_answer(incoming, APIS[verified.action].success_code, SUCCESS_MESSAGE)
+
+
+def business_failure_answer(incoming: Incoming) -> Answer:
+    # Forced modes do not check the Action: an unknown one gets the company filing's message.
+    api = APIS.get(incoming.action, APIS[COMPANY_AUTH])
+    return result_answer(incoming, BUSINESS_FAILURE_CODE, api.failure_message)
 
 
 def _forced_access_key(incoming: Incoming) -> VerifyError:
@@ -170,9 +175,7 @@ def _forced_access_key(incoming: Incoming) -> VerifyError:
 
 
 FORCED_ANSWERS: dict[str, Callable[[Incoming], Answer]] = {
-    Mode.RESULT_FAILURE: lambda i: result_answer(
-        i, BUSINESS_FAILURE_CODE, BUSINESS_FAILURE_MESSAGE
-    ),
+    Mode.RESULT_FAILURE: business_failure_answer,
     Mode.SIGNATURE_ERROR: lambda i: error_answer(i, signature_does_not_match()),
     Mode.INVALID_TIMESTAMP: lambda i: error_answer(
         i, invalid_timestamp("X-Date is outside the allowed 900 s window.")

@@ -14,14 +14,14 @@ from urllib.parse import urlencode
 
 import pytest
 
-from filings.sandbox import body_rules, errors
+from filings.sandbox import apis, body_rules, company_rules, errors, number_rules
 from filings.sandbox import verify as sandbox_verify
-from filings.sandbox.body_rules import (
+from filings.sandbox.apis import APIS
+from filings.sandbox.body_rules import peek_credit_code, picture_kind
+from filings.sandbox.company_rules import (
     PIC_FILENAME_FIELDS,
     PIC_URL_FIELDS,
     check_company_auth_body,
-    peek_credit_code,
-    picture_kind,
 )
 from filings.sandbox.errors import VerifyError
 from filings.sandbox.verify import (
@@ -404,7 +404,9 @@ def test_a_missing_action_or_version_is_missing_parameter(missing: str) -> None:
     "query",
     [
         [("Action", "Click2CallCompanyAuth"), ("Version", "2020-01-01")],
-        [("Action", "Click2CallNumberAuth"), ("Version", "2022-01-01")],
+        [("Action", "Click2CallNumberAuth"), ("Version", "2020-01-01")],
+        [("Action", "Click2CallLite"), ("Version", "2022-01-01")],
+        [("Action", "click2callcompanyauth"), ("Version", "2022-01-01")],
     ],
 )
 def test_a_wrong_action_or_version_is_invalid_action_or_version(
@@ -546,7 +548,7 @@ def test_no_message_ever_contains_the_secret_key() -> None:
         assert SK not in result.message, result
 
 
-PURE_SANDBOX_MODULES = [sandbox_verify, errors, body_rules]
+PURE_SANDBOX_MODULES = [sandbox_verify, errors, body_rules, company_rules, number_rules, apis]
 STANDARD_LIBRARY = {
     "__future__",
     "hashlib",
@@ -556,6 +558,7 @@ STANDARD_LIBRARY = {
     "collections",
     "dataclasses",
     "datetime",
+    "types",
     "typing",
     "urllib",
 }
@@ -654,10 +657,10 @@ def test_every_sdk_vector_for_vms_is_accepted(case: dict[str, Any]) -> None:
     assert not isinstance(auth, VerifyError), auth
     assert auth.signature == expected["signature"]
 
-    # Past the signature, only Action/Version and the body can refuse a vector.
+    # Past the signature, only Action/Version and the Action's body rules can refuse a vector.
     action = check_action(request.query_string)
-    body = check_company_auth_body(request.body)
-    refusal = next((r for r in (action, body) if isinstance(r, VerifyError)), None)
+    body = action if isinstance(action, VerifyError) else APIS[action[0]].check_body(request.body)
+    refusal = body if isinstance(body, VerifyError) else None
     full = verify_request(request, **options)
     if refusal is None:
         assert isinstance(full, Verified), full
@@ -666,10 +669,16 @@ def test_every_sdk_vector_for_vms_is_accepted(case: dict[str, Any]) -> None:
 
 
 @pytest.mark.skipif(not SDK_VECTORS, reason="tests/vectors/volc_v4.json not produced yet")
-def test_the_sdk_signed_seed_filing_passes_every_check() -> None:
-    (seed,) = (case for case in SDK_VECTORS if case["name"] == "seed_company_auth")
-    request, options = _vector_request(seed)
-    assert isinstance(verify_request(request, **options), Verified)
+@pytest.mark.parametrize(
+    ("name", "action"),
+    [("seed_company_auth", "Click2CallCompanyAuth"), ("number_auth_add", "Click2CallNumberAuth")],
+)
+def test_the_sdk_signed_filings_pass_every_check(name: str, action: str) -> None:
+    (case,) = (case for case in SDK_VECTORS if case["name"] == name)
+    request, options = _vector_request(case)
+    verified = verify_request(request, **options)
+    assert isinstance(verified, Verified), verified
+    assert verified.action == action
 
 
 @pytest.mark.skipif(not SDK_VECTORS, reason="tests/vectors/volc_v4.json not produced yet")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from filings.volc.payload import encode_body, number_auth_payload
 from filings.volc.signing import (
     Credentials,
     SignedRequest,
@@ -81,11 +82,30 @@ def test_vectors_cover_the_required_cases() -> None:
         "company_auth_cn_north_1",
         "session_token",
         "empty_body_post",
+        "number_auth_add",
     } <= names
     seed, ascii_ = BY_NAME["seed_company_auth"], BY_NAME["company_auth_ascii_escaped_json"]
     assert "火山" in seed["body_text"]
     assert json.loads(seed["body_text"]) == json.loads(ascii_["body_text"])
     assert seed["expected"]["x_content_sha256"] != ascii_["expected"]["x_content_sha256"]
+
+
+def test_the_number_auth_vector_signs_the_body_the_portal_builds() -> None:
+    vector = BY_NAME["number_auth_add"]
+    payload = number_auth_payload(
+        company_name="火山引擎测试有限公司",
+        credit_code="91350100M000100Y43",
+        action="add",
+        numbers=["13800000001", "13800000002", "057188880001"],
+        letter=(
+            "https://files.example.test/filings/n1/usage-letter.jpg",
+            "业务使用承诺书.jpg",
+        ),
+        script="您好，这里是火山商城客服，您购买的商品已发货，请注意查收。",
+        scene="电商",
+    )
+    assert body_of(vector) == encode_body(payload)
+    assert vector["query"] == [["Action", "Click2CallNumberAuth"], ["Version", "2022-01-01"]]
 
 
 # --- known-answer vectors, one test per stage so a failure names the stage ---------------------

@@ -96,6 +96,23 @@ COMPANY_AUTH: dict[str, Any] = {
 }
 COMPANY_AUTH_BODY = json.dumps(COMPANY_AUTH, ensure_ascii=False, separators=(",", ":")).encode()
 COMPANY_AUTH_ASCII = json.dumps(COMPANY_AUTH, ensure_ascii=True, separators=(",", ":")).encode()
+# Click2CallNumberAuth add: what filings.volc.payload.number_auth_payload builds (the same keys
+# in the same order; tests/unit/test_signing.py checks it), written out so that this script
+# needs only the SDK.
+NUMBER_AUTH_QUERY = [("Action", "Click2CallNumberAuth"), ("Version", "2022-01-01")]
+NUMBER_AUTH_ADD: dict[str, Any] = {
+    "companyName": "火山引擎测试有限公司",
+    "companyCreditCode": "91350100M000100Y43",
+    "action": "add",
+    "aNumbers": "13800000001,13800000002,057188880001",
+    "businessUsageCommitmentletterPicUrl": "https://files.example.test/filings/n1/usage-letter.jpg",
+    "businessUsageCommitmentletterPicFilename": "业务使用承诺书.jpg",
+    "script": "您好，这里是火山商城客服，您购买的商品已发货，请注意查收。",
+    "scriptScene": "电商",
+}
+NUMBER_AUTH_ADD_BODY = json.dumps(
+    NUMBER_AUTH_ADD, ensure_ascii=False, separators=(",", ":")
+).encode()
 BODY_MD5 = base64.b64encode(hashlib.md5(COMPANY_AUTH_BODY, usedforsecurity=False).digest()).decode()
 LITE_FORM = urlencode(
     {
@@ -249,6 +266,13 @@ CASES = [
         query=[("Action", "Click2CallLite"), ("Version", "2022-01-01")],
         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
         body=LITE_FORM.encode(),
+    ),
+    case(
+        "number_auth_add",
+        "Click2CallNumberAuth add: three A-numbers, the business-usage letter, a Chinese script; "
+        "UTF-8 JSON, Content-Type signed.",
+        query=NUMBER_AUTH_QUERY,
+        body=NUMBER_AUTH_ADD_BODY,
     ),
     case(
         "binary_body",
