@@ -1,4 +1,5 @@
-"""Demo data for `make run` (development only): users, companies and a filing in each state.
+"""Demo data for `make run` (development only): users, companies, a filing in each state and
+numbers in each state.
 
 Everything is made through the services, so the demo's audit trail is real. Outcomes of sends
 come from really sending to the built-in sandbox, served on a loopback port for the duration;
@@ -20,8 +21,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from PIL import Image, ImageDraw
 
 from filings import kinds
-from filings.models import Company, Document, Filing
-from filings.services import editing, review, sending
+from filings.models import Company, Document, Filing, PhoneNumber
+from filings.services import editing, numbers, review, sending
 from filings.services.documents import Upload, document_upload, document_upload_sides
 from filings.volc.client import Target
 from filings.volc.signing import Credentials
@@ -41,6 +42,20 @@ COMPANIES = [
 SCRIPTS = [
     ("快递", "您好，这里是示例快递，您的包裹已到达驿站，请问何时方便取件？"),
     ("售后", "您好，您在我司购买的商品已发货，如有问题请随时联系客服。"),
+]
+# A-numbers of the demo: (numbers, scene, script); all fabricated.
+NUMBER_GROUPS = [
+    (
+        ["13800138001", "13800138002", "13800138003", "13800138004", "057188886661"],
+        "快递",
+        "您好，这里是示例快递，您的包裹已到达驿站。",
+    ),
+    (["13900139001", "13900139002", "13900139003"], "售后", "您好，您购买的商品已发货。"),
+    (
+        ["18600186001", "18600186002", "01088886662"],
+        "快递",
+        "您好，这里是示例快递，您的包裹已到达驿站。",
+    ),
 ]
 PASSWORD_SUFFIX = "-demo-2026"  # noqa: S105  # nosec B105  (demo-only passwords, documented in README)
 
@@ -172,7 +187,7 @@ def _send_to_the_sandbox(preparer: User, reviewer: User, first: Company, second:
             ),
             read_timeout=0.5,
         )
-        for mode, company in (("normal", second), ("result_failure", first), ("stall", second)):
+        for mode, company in (("normal", second), ("result_failure", first), ("stall", first)):
             filing = complete_filing(preparer, company, mode)
             review.filing_submit(actor=preparer, filing=filing)
             review.filing_approve(actor=reviewer, filing=filing)
@@ -182,5 +197,61 @@ def _send_to_the_sandbox(preparer: User, reviewer: User, first: Company, second:
             sending.filing_send(actor=reviewer, filing=filing, destination=destination)
             filing.refresh_from_db()
             outcomes[mode] = filing.status
+            if mode == "normal":  # its company filing is submitted: its numbers can be filed
+                states = _numbers_in_each_state(preparer, reviewer, company, destination)
     SandboxConfig.objects.update_or_create(pk=1, defaults={"mode": "normal", "stall_seconds": 35.0})
-    return "sent: " + ", ".join(f"{mode}→{status}" for mode, status in outcomes.items())
+    sent = ", ".join(f"{mode}→{status}" for mode, status in outcomes.items())
+    return f"sent: {sent}; numbers: {states}"
+
+
+def _numbers_in_each_state(
+    preparer: User, reviewer: User, company: Company, destination: sending.Destination
+) -> str:
+    """Numbers of `company` (its company filing submitted) in every state, through real sends:
+    an add decided (live and failed), an add waiting (pending), a delete (delisted), and drafts,
+    one draft number filing among them."""
+    for group, scene, script in NUMBER_GROUPS:
+        numbers.numbers_add(
+            actor=preparer,
+            company=company,
+            items=list(enumerate(group, start=1)),
+            script_scene=scene,
+            script=script,
+        )
+
+    def file(digits: list[str], action: str) -> Filing:
+        ids = PhoneNumber.objects.filter(company=company, digits__in=digits).values_list("pk")
+        (filing,) = numbers.numbers_file(
+            actor=preparer, numbers=[pk for (pk,) in ids], action=action
+        ).filings
+        if action != Filing.NumberAction.DELETE:
+            document_upload(
+                actor=preparer,
+                filing=filing,
+                kind=Document.Kind.BUSINESS_USAGE_LETTER,
+                upload=Upload("letter.jpg", demo_image(f"business usage letter {action}")),
+            )
+        return filing
+
+    def send(filing: Filing) -> None:
+        review.filing_submit(actor=preparer, filing=filing)
+        review.filing_approve(actor=reviewer, filing=filing)
+        sending.filing_send(actor=reviewer, filing=filing, destination=destination)
+
+    first, second, third = NUMBER_GROUPS
+    decided = file(first[0][:4], Filing.NumberAction.ADD)
+    send(decided)
+    numbers.numbers_decide(
+        actor=reviewer,
+        filing=decided,
+        failed={first[0][3]: "号码实名信息与企业不一致（演示）"},
+        note="演示：运营工单 DEMO-1 的答复",
+    )
+    send(file(second[0][:2], Filing.NumberAction.ADD))
+    send(file(first[0][:1], Filing.NumberAction.DELETE))
+    file(third[0], Filing.NumberAction.ADD)  # a draft number filing, ready to submit
+    counts = {
+        state.label: PhoneNumber.objects.filter(company=company, state=state).count()
+        for state in PhoneNumber.State
+    }
+    return ", ".join(f"{count} {label}" for label, count in counts.items())

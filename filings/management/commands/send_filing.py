@@ -1,4 +1,5 @@
-"""`manage.py send_filing <id> --as <username>`: the admin's send, from the command line."""
+"""`manage.py send_filing <id> --as <username>`: the admin's send of a company or number filing,
+from the command line."""
 
 from typing import Any
 
@@ -12,7 +13,10 @@ from filings.services.sending import filing_send
 
 
 class Command(BaseCommand):
-    help = "Send one approved filing to Volcengine once. Exit 0 only when it ends SUBMITTED."
+    help = (
+        "Send one approved filing (company or number filing) to Volcengine once. "
+        "Exit 0 only when it ends SUBMITTED."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("filing_id", type=int)
