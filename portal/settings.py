@@ -5,6 +5,7 @@ keys, and the development-only sandbox cannot be enabled. portal/test_settings.p
 development environment explicitly for the test suite.
 """
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -304,10 +305,25 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 
+
+def _refusal_in_one_line(record: logging.LogRecord) -> bool:
+    """A refused request (403, 404 and other 4xx) is expected: log its line, not a traceback."""
+    if 400 <= getattr(record, "status_code", 0) < 500:
+        record.exc_info = None
+        record.exc_text = None
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"refusal_in_one_line": {"()": lambda: _refusal_in_one_line}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"filings": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "filings": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+        # Django logs every refused request with the exception's traceback; 5xx keep theirs.
+        # The records then go on to Django's own handlers, as before.
+        "django.request": {"filters": ["refusal_in_one_line"]},
+    },
 }
