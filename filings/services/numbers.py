@@ -51,6 +51,22 @@ class AddReport:
         return [line for line in self.lines if not line.added]
 
 
+# Another company's number with the same digits stands in the way while it is taken or filed.
+TAKEN_ELSEWHERE = Q(state__in=TAKEN_STATES) | Q(open_filing__isnull=False)
+
+
+def _taken_elsewhere_reason(number: PhoneNumber) -> str:
+    """Why another company's `number` keeps these digits from being added or filed."""
+    if number.open_filing_id is not None:
+        where = _("in number filing #%(id)s") % {"id": number.open_filing_id}
+    else:
+        where = str(number.get_state_display())
+    return _("already used by %(company)s (%(where)s)") % {
+        "company": number.company.name,
+        "where": where,
+    }
+
+
 def _taken(digits: list[str], company: Company) -> dict[str, str]:
     """digits → why it cannot be added to `company`: already there, or taken by another."""
     found: dict[str, str] = {}
@@ -58,7 +74,7 @@ def _taken(digits: list[str], company: Company) -> dict[str, str]:
         chunk = digits[start : start + 2000]
         rows = (
             PhoneNumber.objects.filter(digits__in=chunk)
-            .filter(Q(company=company) | Q(state__in=TAKEN_STATES) | Q(open_filing__isnull=False))
+            .filter(Q(company=company) | TAKEN_ELSEWHERE)
             .select_related("company")
             .order_by("digits")
         )
@@ -68,10 +84,7 @@ def _taken(digits: list[str], company: Company) -> dict[str, str]:
                     "state": number.get_state_display()
                 }
             else:
-                reason = _("already used by %(company)s (%(state)s)") % {
-                    "company": number.company.name,
-                    "state": number.get_state_display(),
-                }
+                reason = _taken_elsewhere_reason(number)
             found.setdefault(number.digits, reason)
     return found
 
@@ -184,13 +197,36 @@ def numbers_file(*, actor: Actor, numbers: Iterable[int], action: str) -> FileRe
     if action not in ELIGIBLE_STATES:
         raise errors.FilingsError(str(errors.UNKNOWN_NUMBER_ACTION).format(action=action))
     label = Filing.NumberAction(action).label
+    chosen = set(numbers)
+    # The chosen rows and every other company's rows of the same digits, in the lock order (pk):
+    # digits are in at most one open filing, and not filed while another company has them.
     locked = list(
-        PhoneNumber.objects.select_for_update().filter(pk__in=list(numbers)).order_by("pk")
+        PhoneNumber.objects.select_for_update()
+        .filter(digits__in=PhoneNumber.objects.filter(pk__in=chosen).values("digits"))
+        .select_related("company")
+        .order_by("pk")
     )
+    elsewhere: dict[str, PhoneNumber] = {}
+    for number in locked:
+        if number.pk not in chosen and (number.state in TAKEN_STATES or number.open_filing_id):
+            elsewhere.setdefault(number.digits, number)
     refused: list[tuple[str, str]] = []
     groups: dict[tuple[int, str, str], list[PhoneNumber]] = defaultdict(list)
-    for number in sorted(locked, key=lambda n: n.digits):
-        if number.open_filing_id is not None:
+    mine = [number for number in locked if number.pk in chosen]
+    claimed: dict[str, PhoneNumber] = {}
+    for number in sorted(mine, key=lambda n: (n.digits, n.pk)):
+        other = elsewhere.get(number.digits)
+        if other is not None and other.company_id != number.company_id:
+            refused.append((number.digits, _taken_elsewhere_reason(other)))
+        elif number.digits in claimed:
+            refused.append(
+                (
+                    number.digits,
+                    _("also chosen for %(company)s: file it for one company at a time")
+                    % {"company": claimed[number.digits].company.name},
+                )
+            )
+        elif number.open_filing_id is not None:
             refused.append(
                 (
                     number.digits,
@@ -213,6 +249,7 @@ def numbers_file(*, actor: Actor, numbers: Iterable[int], action: str) -> FileRe
                 )
             )
         else:
+            claimed[number.digits] = number
             groups[_group_key(number, action)].append(number)
     companies = Company.objects.in_bulk({company_id for company_id, _, _ in groups})
     created = []
@@ -335,17 +372,16 @@ def numbers_decide(
         raise errors.FilingsError(
             str(errors.NUMBERS_NOT_PENDING).format(numbers=", ".join(unknown))
         )
-    live = sorted(digits - set(failed))
+    reasons = {number: reason.strip() for number, reason in sorted(failed.items())}
+    live = sorted(digits - set(reasons))
     pending.filter(digits__in=live).update(state=PhoneNumber.State.LIVE, failure_reason="")
-    for number, reason in failed.items():
-        pending.filter(digits=number).update(
-            state=PhoneNumber.State.FAILED, failure_reason=reason.strip()
-        )
+    for number, reason in reasons.items():
+        pending.filter(digits=number).update(state=PhoneNumber.State.FAILED, failure_reason=reason)
     audit.record(
         actor=actor,
         kind="numbers.decided",
         target=filing,
         filing=filing,
-        data={"live": live, "failed": dict(sorted(failed.items())), "note": note},
+        data={"live": live, "failed": reasons, "note": note},
     )
     return {"live": len(live), "failed": len(failed)}
