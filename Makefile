@@ -32,6 +32,9 @@ run: $(STAMP)
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	@echo "Portal: http://$(HOST):$(PORT)/  (demo users and passwords: README.md)"
+	@# One task worker beside the server; Ctrl-C stops both.
+	$(DEMO_ENV) $(PY) manage.py db_worker --no-startup-delay & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The suite runs on portal.test_settings (pyproject.toml): DEBUG and the sandbox on, stated there.

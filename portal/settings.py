@@ -66,8 +66,20 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "storages",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "filings.apps.FilingsConfig",
 ]
+
+# Background work (Django's Tasks API, the django-tasks backport): tasks are rows in the portal's
+# database; `manage.py db_worker` runs them. Any number of workers on any number of machines share
+# the queue (on PostgreSQL each claims a row with SELECT … FOR UPDATE SKIP LOCKED).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 # The built-in sandbox (a stand-in Volcengine endpoint) exists only in development.
 VOLC_SANDBOX_ENABLED = env_bool("VOLC_SANDBOX_ENABLED", False)
 if VOLC_SANDBOX_ENABLED and not DEBUG:
