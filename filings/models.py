@@ -105,6 +105,8 @@ class Filing(models.Model):
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    # 1 for the first send; a rework after Volcengine declined makes the next attempt.
+    attempt = models.PositiveSmallIntegerField(_("attempt"), default=1)
     sending_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("created by")
@@ -191,6 +193,8 @@ class Document(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     # A replaced document is kept for history; only the current one of each (kind, part) counts.
     superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the document stops being valid (licences and ID cards expire); optional.
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
     # Set by the purge (services.retention): the object and file names are gone; kind, part,
     # size, pixel size and SHA-256 stay, so old submissions still prove what was sent.
     purged_at = models.DateTimeField(_("purged at"), null=True, blank=True, editable=False)
@@ -299,6 +303,54 @@ class FilingNumber(models.Model):
 
     def __str__(self) -> str:
         return self.digits
+
+
+class Decision(models.Model):
+    """What Volcengine decided about a submitted filing, recorded by a reviewer from its answer
+    out of band (console, ticket, operations contact)."""
+
+    class Outcome(models.TextChoices):
+        FILED = "filed", _("Filed")
+        DECLINED = "declined", _("Declined")
+
+    filing = models.ForeignKey(
+        Filing, models.PROTECT, related_name="decisions", verbose_name=_("filing")
+    )
+    attempt = models.PositiveSmallIntegerField(_("attempt"))
+    outcome = models.CharField(_("decision"), max_length=8, choices=Outcome.choices)
+    decided_on = models.DateField(_("decided on"))
+    evidence = models.TextField(_("evidence"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} · #{self.filing_id} · {self.decided_on}"
+
+
+class DecisionReason(models.Model):
+    """One reason of a decline (or of a number's failure): a code from filings.decisions, the
+    field, document or number it names, and free text."""
+
+    decision = models.ForeignKey(Decision, models.PROTECT, related_name="reasons")
+    code = models.CharField(_("reason"), max_length=64)
+    target = models.CharField(_("about"), max_length=64, blank=True)
+    number = models.CharField(_("number"), max_length=16, blank=True)
+    text = models.TextField(_("details"), blank=True)
+
+    class Meta:
+        verbose_name = _("reason")
+        verbose_name_plural = _("reasons")
+        ordering = ["decision", "pk"]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 class Submission(models.Model):

@@ -20,6 +20,8 @@ VIEW_ALL = (
     "view_auditevent",
     "view_phonenumber",
     "view_filingnumber",
+    "view_decision",
+    "view_decisionreason",
 )
 
 # Codenames of permissions of the `filings` app.
