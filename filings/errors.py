@@ -51,6 +51,24 @@ NUMBERS_NOT_PENDING = _(
     "These numbers are not pending in this filing: {numbers}. Check the list and try again."
 )
 
+UNKNOWN_DECISION = _("“{outcome}” is not a decision: Volcengine either filed or declined it.")
+DECISION_IN_FUTURE = _("Volcengine cannot have decided on {date}, a date still to come.")
+UNKNOWN_REASON = _("“{code}” is not one of the reasons of this kind of filing.")
+OTHER_REASON_NEEDS_TEXT = _("For the reason “other”, say what Volcengine said in the details.")
+DECLINE_NEEDS_REASON = _(
+    "Give at least one of Volcengine's reasons: the preparer reworks the filing from them."
+)
+NUMBER_EXCEPTIONS_ONLY_WHEN_FILED = _(
+    "Numbers Volcengine refused are listed when it filed the rest of a number filing; a declined "
+    "filing refuses every number."
+)
+NUMBERS_NOT_IN_FILING = _("These numbers are not in this filing: {numbers}.")
+NUMBER_EXCEPTION_NEEDS_REASON = _("Give Volcengine's reason for each refused number: {numbers}.")
+JUSTIFICATION_REQUIRED = _(
+    "Volcengine declined this filing less than {hours} hours ago. Say why it may go out again "
+    "now: what was fixed, and who confirmed it."
+)
+
 SUPERUSER_ONLY = _("Only an administrator may do this.")
 REASON_REQUIRED = _("Please give the reason: it is kept in the audit trail.")
 SERVICE_ALREADY_ENDED = _("The service of this company already ended on {date}.")

@@ -276,6 +276,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Retention of documents (manage.py purge_expired): days after a company's service ended, and
 # days after a version that was never sent was replaced.
 PORTAL_RETENTION_DAYS = env_int("PORTAL_RETENTION_DAYS", 730)
+# A rework approved within this many hours of Volcengine's decline needs a typed justification.
+PORTAL_RESUBMIT_COOLDOWN_HOURS = env_int("PORTAL_RESUBMIT_COOLDOWN_HOURS", 24)
+# Filings waiting on Volcengine longer than this many days are highlighted for reviewers.
+PORTAL_WAITING_ALERT_DAYS = env_int("PORTAL_WAITING_ALERT_DAYS", 5)
 PORTAL_DRAFT_RETENTION_DAYS = env_int("PORTAL_DRAFT_RETENTION_DAYS", 30)
 
 # --- Volcengine VMS ------------------------------------------------------------------------------
