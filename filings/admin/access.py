@@ -6,17 +6,25 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.admin.base import ReadOnlyAdmin
 from filings.admin.history import ExportMixin
+from filings.admin.trail import EventKindFilter
+from filings.audit.labels import event_label
 from filings.models import Document, DocumentAccess
+from filings.templatetags.portal_time import local_time
+
+
+class AccessKindFilter(EventKindFilter):
+    def lookups(self, request: HttpRequest, model_admin: object) -> list[tuple[str, str]]:
+        return [(kind, event_label(kind)) for kind in DocumentAccess.KINDS]
 
 
 @admin.register(DocumentAccess)
 class DocumentAccessAdmin(ExportMixin, ReadOnlyAdmin):
     export_what = "access"
-    list_display = ["seq", "created_at", "kind", "who", "document_kind", "filing_id", "thumbnail"]
-    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    list_display = ["seq", "time", "event", "who", "document_kind", "filing_id", "thumbnail"]
+    list_filter = [AccessKindFilter, ("created_at", admin.DateFieldListFilter)]
     search_fields = ["actor_username", "target_id", "=filing_id"]
     change_list_template = "admin/filings/export_change_list.html"
-    fields = ["seq", "created_at", "kind", "who", "document_kind", "filing_id", "data", "hash"]
+    fields = ["seq", "time", "event", "who", "document_kind", "filing_id", "data", "hash"]
     readonly_fields = fields  # type: ignore[assignment]
     show_full_result_count = False
 
@@ -26,6 +34,14 @@ class DocumentAccessAdmin(ExportMixin, ReadOnlyAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
+
+    @admin.display(description=_("time"), ordering="created_at")
+    def time(self, obj: DocumentAccess) -> str:
+        return local_time(obj.created_at)
+
+    @admin.display(description=_("event"), ordering="kind")
+    def event(self, obj: DocumentAccess) -> str:
+        return event_label(obj.kind)
 
     @admin.display(description=_("who"), ordering="actor_username")
     def who(self, obj: DocumentAccess) -> str:

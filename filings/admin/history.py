@@ -6,26 +6,37 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+from django.apps import apps
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import URLPattern, path
-from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.text import Truncator
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from filings.admin.base import ReadOnlyAdmin
+from filings.admin.trail import EventKindFilter, FilingFilter, TrailSearchMixin, event_title
+from filings.admin.trail_verify import may_verify, verify_chain_view
 from filings.audit import EVENT_FIELDS
-from filings.audit.exports import history_export
+from filings.audit.exports import HEADER, history_export
+from filings.audit.labels import event_label
 from filings.models import AuditEvent, Document, Submission
 from filings.outcomes import describe
 from filings.personal_data import hidden_kinds
 from filings.redaction import redact_event_data, redact_request_body
+from filings.templatetags.portal_time import local_time
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+
+
+def _shortened(text: str, length: int) -> str:
+    """At most `length` characters (ending with …), the whole text in the tooltip."""
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}</span>', text, text[: length - 1].rstrip() + "…")
 
 
 def _pre(text: str) -> str:
@@ -86,25 +97,49 @@ class ExportMixin:
         changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
         queryset: QuerySet[Any] = changelist.get_queryset(request)
         filters = request.GET.dict()
-        lines = history_export(
+        export = history_export(
             actor=request.user, what=self.export_what, fmt=fmt, queryset=queryset, filters=filters
         )
-        response = StreamingHttpResponse(lines, content_type=CONTENT_TYPES[fmt])
-        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-        response["Content-Disposition"] = f'attachment; filename="{self.export_what}-{stamp}.{fmt}"'
+        response = StreamingHttpResponse(export, content_type=CONTENT_TYPES[fmt])
+        subject = self.export_what
+        if filters.get("filing", "").isdigit():
+            subject += f"-filing-{filters['filing']}"
+        response["Content-Disposition"] = f'attachment; filename="{export.filename(subject)}"'
+        response[HEADER] = export.statement
         return response
+
+
+def target_name(target_type: str) -> str:
+    """The translated name of the kind of object an event is about (`filing` → 报备)."""
+    for app_label in ("filings", "auth"):
+        try:
+            return str(apps.get_model(app_label, target_type)._meta.verbose_name)
+        except LookupError:
+            continue
+    return target_type
+
+
+def submission_title(submission: Submission) -> str:
+    """`Submission 7 · Accepted · 2026-11-30 13:48 +08:00`: the title of its page."""
+    return " · ".join(
+        (
+            gettext("Submission %(number)s") % {"number": submission.pk},
+            str(submission.get_outcome_display()),
+            local_time(submission.started_at, seconds=False),
+        )
+    )
 
 
 @admin.register(Submission)
 class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     export_what = "submissions"
+    # What fits a 1366 px screen; the HTTP status and the whole message are on each page.
     list_display = [
-        "started_at",
+        "started",
         "actor",
         "company",
         "credit_code",
         "outcome",
-        "http_status",
         "provider_request_id",
         "said",
     ]
@@ -117,16 +152,16 @@ class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     list_select_related = ["filing__company", "actor"]
     # No date_hierarchy: it runs MIN/MAX and SELECT DISTINCT trunc(started_at) over all
     # submissions on every page; the date filter gives the same choice without that cost.
-    change_list_template = "admin/filings/export_change_list.html"
+    change_list_template = "admin/filings/submission/change_list.html"
     fields = [
         "filing",
-        "actor",
+        "sent_by",
         "outcome",
         "retryable",
         "endpoint",
         "region",
-        "started_at",
-        "finished_at",
+        "started",
+        "finished",
         "duration_ms",
         "http_status",
         "provider_request_id",
@@ -145,9 +180,36 @@ class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     ]
     readonly_fields = fields  # type: ignore[assignment]
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        submission = self.get_object(request, object_id)
+        if submission is not None:
+            extra_context = {**(extra_context or {}), "subtitle": submission_title(submission)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("started at"), ordering="started_at")
+    def started(self, obj: Submission) -> str:
+        # Date, time and offset each kept whole, so a narrow column breaks only between them.
+        parts = local_time(obj.started_at).split(" ")
+        return format_html_join(" ", '<span class="nowrap">{}</span>', ((part,) for part in parts))
+
+    @admin.display(description=_("finished at"))
+    def finished(self, obj: Submission) -> str:
+        return local_time(obj.finished_at)
+
+    @admin.display(description=_("sent by"))
+    def sent_by(self, obj: Submission) -> str:
+        # A name, not a link: the user pages are for administrators only.
+        return obj.actor.get_full_name() or obj.actor.get_username()
+
     @admin.display(description=_("company"), ordering="filing__company__name")
     def company(self, obj: Submission) -> str:
-        return obj.filing.company.name
+        return _shortened(obj.filing.company.name, 24)
 
     @admin.display(description=_("credit code"), ordering="filing__company__credit_code")
     def credit_code(self, obj: Submission) -> str:
@@ -155,7 +217,7 @@ class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("Volcengine said"))
     def said(self, obj: Submission) -> str:
-        return Truncator(describe(obj).said).chars(80)
+        return _shortened(describe(obj).said, 40)
 
     @admin.display(description=_("request body sent (document URLs removed)"))
     def body_sent(self, obj: Submission) -> str:
@@ -171,24 +233,81 @@ class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
+class AuditEventAdmin(TrailSearchMixin, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     export_what = "audit"
-    list_display = [
-        "seq",
-        "created_at",
-        "actor_username",
-        "kind",
-        "target_type",
-        "target_id",
-        "filing_id",
+    list_display = ["seq", "time", "actor_username", "event", "target", "filing_trail"]
+    list_filter = [EventKindFilter, FilingFilter, ("created_at", admin.DateFieldListFilter)]
+    # The search reads trail.trail_search (indexed lookups); the field named here only makes
+    # the admin show the search box.
+    search_fields = ["=kind"]
+    change_list_template = "admin/filings/auditevent/change_list.html"
+    # Every column of an event, the data shown through `event_data` (redacted for the viewer),
+    # the time with its offset and the kind with its label.
+    fields = [
+        {"data": "event_data", "created_at": "time", "kind": "event"}.get(name, name)
+        for name in EVENT_FIELDS
     ]
-    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["kind", "actor_username", "target_id"]
-    change_list_template = "admin/filings/export_change_list.html"
-    # Every column of an event, the data shown through `event_data` (redacted for the viewer).
-    fields = [name if name != "data" else "event_data" for name in EVENT_FIELDS]
     readonly_fields = fields  # type: ignore[assignment]
     show_full_result_count = False
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="filings_auditevent_verify",
+            ),
+            *super().get_urls(),
+        ]
+
+    def verify_view(self, request: HttpRequest) -> HttpResponseBase:
+        return verify_chain_view(self, request)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        filing = request.GET.get("filing", "")
+        extra_context = {
+            **(extra_context or {}),
+            "may_verify": may_verify(request),
+            "trail_filing": filing if filing.isdigit() else "",
+        }
+        return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        event = self.get_object(request, object_id)
+        if event is not None:
+            extra_context = {**(extra_context or {}), "subtitle": event_title(event)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("time"), ordering="created_at")
+    def time(self, obj: AuditEvent) -> str:
+        return local_time(obj.created_at)
+
+    @admin.display(description=_("event"), ordering="kind")
+    def event(self, obj: AuditEvent) -> str:
+        return format_html('<span title="{}">{}</span>', obj.kind, event_label(obj.kind))
+
+    @admin.display(description=_("target"))
+    def target(self, obj: AuditEvent) -> str:
+        return f"{target_name(obj.target_type)} {obj.target_id}"
+
+    @admin.display(description=_("filing"), ordering="filing_id")
+    def filing_trail(self, obj: AuditEvent) -> str:
+        if obj.filing_id is None:
+            return ""
+        return format_html(
+            '<a class="filing-trail" href="?filing={}" title="{}">#{}</a>',
+            obj.filing_id,
+            gettext("This filing's trail"),
+            obj.filing_id,
+        )
 
     @admin.display(description=_("data"))
     def event_data(self, obj: AuditEvent) -> str:

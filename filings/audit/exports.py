@@ -1,16 +1,28 @@
-"""Streamed CSV and JSON Lines exports of submissions and the audit trail (constant memory)."""
+"""Streamed CSV and JSON Lines exports of submissions and the audit trail (constant memory).
+
+CSV is for people (Excel): the first row is the header in words of the user's language, UTF-8
+with a BOM, times in the configured zone with their offset. JSON Lines is for programs: field
+names as stored, and a first line stating the verification. Both state the verification in the
+download's file name and the `X-Audit-Verification` header (`HistoryExport.statement`).
+"""
 
 import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from filings import audit
 from filings.audit.anchors import Anchor, Verification, verify_trail
+from filings.audit.labels import EVENT_LABELS
+from filings.models import AuditEvent, Submission
 from filings.personal_data import hidden_kinds
 from filings.redaction import redact_event_data
 from filings.selectors import (
@@ -23,6 +35,16 @@ from filings.services.anchoring import audit_anchor
 from filings.services.common import Actor, require_perm
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+HEADER = "X-Audit-Verification"
+# Columns whose model field has no name a person would read.
+COLUMN_NAMES = {
+    "id": _("submission"),
+    "filing_id": _("filing"),
+    "actor__username": _("sent by"),
+    "prev_hash": _("previous hash"),
+    "hash": _("hash"),
+    "event": _("event"),
+}
 
 
 def neutralise(value: Any) -> Any:
@@ -32,12 +54,28 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def local_iso(value: datetime) -> str:
+    """ISO 8601 in the configured zone, with its offset (`2026-11-30T13:48:05.123+08:00`)."""
+    return (timezone.localtime(value) if timezone.is_aware(value) else value).isoformat()
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return local_iso(value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     return neutralise(value)
+
+
+def column_name(model: type[models.Model], path: str) -> str:
+    """The column's name in the active language: the model field's own verbose name."""
+    if path in COLUMN_NAMES:
+        return capfirst(str(COLUMN_NAMES[path]))
+    *relations, last = path.split("__")
+    for relation in relations:
+        model = model._meta.get_field(relation).related_model  # type: ignore[assignment]
+    field = model._meta.get_field(last)  # a foreign key's `_id` names the key itself
+    return capfirst(str(field.verbose_name))  # type: ignore[union-attr]
 
 
 class _Echo:
@@ -45,35 +83,36 @@ class _Echo:
         return value
 
 
-def csv_lines(
-    header: Sequence[str], meta: dict[str, Any], rows: Iterable[Sequence[Any]]
-) -> Iterator[str]:
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # so spreadsheet programs read the UTF-8 (Chinese) text correctly
-    yield writer.writerow([f"# {key}: {value}" for key, value in meta.items()])
     yield writer.writerow(header)
     for row in rows:
         yield writer.writerow([_cell(value) for value in row])
 
 
 def jsonl_lines(
-    header: Sequence[str], meta: dict[str, Any], rows: Iterable[Sequence[Any]]
+    fields: Sequence[str], meta: dict[str, Any], rows: Iterable[Sequence[Any]]
 ) -> Iterator[str]:
     yield json.dumps({"export": meta}, ensure_ascii=False) + "\n"
     for row in rows:
         record = {
-            name: value.isoformat() if isinstance(value, datetime) else value
-            for name, value in zip(header, row, strict=True)
+            name: local_iso(value) if isinstance(value, datetime) else value
+            for name, value in zip(fields, row, strict=True)
         }
         yield json.dumps(record, ensure_ascii=False, default=str) + "\n"
 
 
-def _meta(what: str, verification: Verification, anchor: Anchor | None) -> dict[str, Any]:
+def _meta(
+    what: str, filters: dict[str, str], verification: Verification, anchor: Anchor | None
+) -> dict[str, Any]:
     report = verification.chain
     problems = [f"#{report.bad_seq}: {report.reason}"] if not report.ok else []
     problems += [str(problem) for problem in verification.problems]
     return {
         "what": what,
+        "filters": filters,
+        "exported_at": local_iso(timezone.now()),
         "chain_verified": verification.ok,
         "chain_problem": "; ".join(problems),
         "head_seq": report.head_seq,
@@ -84,10 +123,48 @@ def _meta(what: str, verification: Verification, anchor: Anchor | None) -> dict[
     }
 
 
-WRITERS = {"csv": csv_lines, "jsonl": jsonl_lines}
+@dataclass(frozen=True)
+class HistoryExport:
+    """An export ready to stream: its lines, and what its verification found."""
+
+    fmt: str
+    meta: dict[str, Any]
+    lines: Iterator[str]
+
+    def __iter__(self) -> Iterator[str]:
+        return self.lines
+
+    @property
+    def statement(self) -> str:
+        """One line of ASCII for the HTTP header: the verification, the head and the anchor."""
+        meta = self.meta
+        verdict = "verified" if meta["chain_verified"] else "NOT verified"
+        parts = [
+            f"chain {verdict} up to seq {meta['head_seq']} hash {meta['head_hash']}",
+            f"anchors checked {meta['anchors_checked']}",
+        ]
+        if meta["anchor_seq"] != "":
+            parts.append(f"anchor written seq {meta['anchor_seq']} hash {meta['anchor_hash']}")
+        if meta["chain_problem"]:
+            parts.append(f"problem {meta['chain_problem']}")
+        text = "; ".join(parts)
+        return text.encode("ascii", "replace").decode("ascii")
+
+    def filename(self, subject: str) -> str:
+        """`audit-filing-7-20261130T134805+0800-verified-seq1234-3f2a9c1b0d4e.csv`."""
+        meta = self.meta
+        stamp = timezone.localtime().strftime("%Y%m%dT%H%M%S%z")
+        verdict = "verified" if meta["chain_verified"] else "NOT-VERIFIED"
+        return (
+            f"{subject}-{stamp}-{verdict}-seq{meta['head_seq']}-{meta['head_hash'][:12]}.{self.fmt}"
+        )
+
+
+WRITERS = ("csv", "jsonl")
 # Audit-shaped exports: the whole trail, and the trail's record of who saw which document.
 EVENT_EXPORTS = ("audit", "access")
 DATA_COLUMN = AUDIT_EXPORT_FIELDS.index("data")
+KIND_COLUMN = AUDIT_EXPORT_FIELDS.index("kind")
 
 
 def _redacted(rows: Iterator[tuple[Any, ...]], hidden: frozenset[str]) -> Iterator[tuple[Any, ...]]:
@@ -97,14 +174,35 @@ def _redacted(rows: Iterator[tuple[Any, ...]], hidden: frozenset[str]) -> Iterat
         yield (*row[:DATA_COLUMN], data, *row[DATA_COLUMN + 1 :])
 
 
+def _labelled(rows: Iterator[tuple[Any, ...]], labels: dict[str, str]) -> Iterator[tuple[Any, ...]]:
+    """Rows with the event's readable name after its kind (CSV: for people)."""
+    for row in rows:
+        kind = row[KIND_COLUMN]
+        yield (*row[: KIND_COLUMN + 1], labels.get(kind, kind), *row[KIND_COLUMN + 1 :])
+
+
+# The CSV's columns, in order: the exported fields, and the event's label after its kind.
+AUDIT_CSV_COLUMNS = (
+    *AUDIT_EXPORT_FIELDS[: KIND_COLUMN + 1],
+    "event",
+    *AUDIT_EXPORT_FIELDS[KIND_COLUMN + 1 :],
+)
+
+
+def csv_columns(what: str) -> tuple[str, ...]:
+    """The field behind each column of a CSV export (its header names them in words)."""
+    return AUDIT_CSV_COLUMNS if what in EVENT_EXPORTS else SUBMISSION_EXPORT_FIELDS
+
+
 def history_export(
     *, actor: Actor, what: str, fmt: str, queryset: QuerySet[Any], filters: dict[str, str]
-) -> Iterator[str]:
+) -> HistoryExport:
     """Record the export as an audit event, verify the trail, anchor it, then stream the rows.
 
-    The first line states the verification (chain and anchors), the head (seq and hash) and the
-    anchor written for this export, so an auditor holding an earlier export, or the anchor
-    store, can prove that later history kept its tail.
+    The verification (chain and anchors), the head (seq and hash) and the anchor written for
+    this export are stated in `meta`, so an auditor holding an earlier export, or the anchor
+    store, can prove that later history kept its tail. Everything in the user's language is
+    worked out here, while the request's language is active; the rows stream later.
     """
     require_perm(actor, "filings.export_history")
     if what not in ("submissions", *EVENT_EXPORTS) or fmt not in WRITERS:
@@ -117,11 +215,19 @@ def history_export(
             data={"what": what, "format": fmt, "filters": filters},
         )
     verification = verify_trail()
-    meta = _meta(what, verification, audit_anchor())
+    meta = _meta(what, filters, verification, audit_anchor())
     if what in EVENT_EXPORTS:
         rows = audit_rows(queryset.filter(seq__lte=event.seq))
         hidden = hidden_kinds(actor)
         if hidden:
             rows = _redacted(rows, hidden)
-        return WRITERS[fmt](AUDIT_EXPORT_FIELDS, meta, rows)
-    return WRITERS[fmt](SUBMISSION_EXPORT_FIELDS, meta, submission_rows(queryset))
+        if fmt == "jsonl":
+            return HistoryExport(fmt, meta, jsonl_lines(AUDIT_EXPORT_FIELDS, meta, rows))
+        labels = {kind: str(label) for kind, label in EVENT_LABELS.items()}
+        header = [column_name(AuditEvent, name) for name in AUDIT_CSV_COLUMNS]
+        return HistoryExport(fmt, meta, csv_lines(header, _labelled(rows, labels)))
+    rows = submission_rows(queryset)
+    if fmt == "jsonl":
+        return HistoryExport(fmt, meta, jsonl_lines(SUBMISSION_EXPORT_FIELDS, meta, rows))
+    header = [column_name(Submission, name) for name in csv_columns(what)]
+    return HistoryExport(fmt, meta, csv_lines(header, rows))

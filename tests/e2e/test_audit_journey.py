@@ -1,5 +1,5 @@
 """Journey (c): an auditor finds a submission by credit code, reads the raw response, and
-downloads the CSV export of what they found (first line: the audit chain's verification)."""
+downloads the CSV export of what they found (its file name states the chain's verification)."""
 
 import csv
 import io
@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.utils import translation
 
+from filings.audit.exports import column_name, csv_columns
 from filings.models import AuditEvent, Submission
 from filings.services import sending
 from tests import builders
@@ -61,13 +63,14 @@ def test_auditor_finds_a_submission_reads_the_raw_response_and_exports_csv(
     with page.expect_download() as info:
         page.click("#export-csv")
     download = info.value
+    assert download.suggested_filename.startswith("submissions-")
+    assert "-verified-seq" in download.suggested_filename
     assert download.suggested_filename.endswith(".csv")
     text = download.path().read_bytes().decode("utf-8-sig")
-    meta, header, *records = list(csv.reader(io.StringIO(text)))
-    assert "# chain_verified: True" in meta, meta
-    assert "# what: submissions" in meta
-    assert "provider_request_id" in header
-    column = header.index("provider_request_id")
+    header, *records = list(csv.reader(io.StringIO(text)))
+    column = csv_columns("submissions").index("provider_request_id")
+    with translation.override("zh-hans"):  # the header is in the user's language
+        assert header[column] == column_name(Submission, "provider_request_id")
     request_ids = [record[column] for record in records]
     assert request_ids == [wanted.provider_request_id]  # the search is the export's filter
     assert other.provider_request_id not in text

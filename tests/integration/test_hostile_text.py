@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
+from filings.audit.exports import csv_columns
 from filings.models import AuditEvent, Company, Document, Filing, Submission
 from filings.services import editing, review, sending
 from filings.services.documents import Upload, document_upload
@@ -185,10 +186,12 @@ def export(client: Client, what: str, fmt: str) -> str:
     return b"".join(response.streaming_content).decode("utf-8")
 
 
-def csv_records(text: str) -> list[dict[str, str]]:
-    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
-    _meta, header, *data = rows
-    return [dict(zip(header, row, strict=True)) for row in data]
+def csv_records(text: str, what: str) -> list[dict[str, str]]:
+    """The rows keyed by field name (the header names the columns in words)."""
+    header, *data = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    columns = csv_columns(what)
+    assert len(header) == len(columns)
+    return [dict(zip(columns, row, strict=True)) for row in data]
 
 
 def test_formulas_in_company_names_are_neutralised_in_csv_and_verbatim_in_jsonl(
@@ -202,12 +205,12 @@ def test_formulas_in_company_names_are_neutralised_in_csv_and_verbatim_in_jsonl(
         assert sending.filing_send(actor=sender, filing=filing).outcome == "NOT_SENT"
     as_auditor = browser(auditor)
 
-    submissions = csv_records(export(as_auditor, "submission", "csv"))
+    submissions = csv_records(export(as_auditor, "submission", "csv"), "submissions")
     assert sorted(row["filing__company__name"] for row in submissions) == sorted(
         "'" + name for name in FORMULAS
     )
     assert {row["actor__username"] for row in submissions} == {"'-2+3"}
-    audit = csv_records(export(as_auditor, "auditevent", "csv"))
+    audit = csv_records(export(as_auditor, "auditevent", "csv"), "audit")
     assert "'-2+3" in {row["actor_username"] for row in audit}
     created = [json.loads(row["data"]) for row in audit if row["kind"] == "company.created"]
     assert sorted(data["name"] for data in created) == sorted(FORMULAS)  # inside JSON: verbatim
