@@ -27,10 +27,21 @@ class FilingForm(forms.ModelForm[Filing]):
 
 
 class CallScriptForm(forms.ModelForm[CallScript]):
+    """A script row. A new row takes the next position (the service numbers it), so its
+    position box is shown empty, marked "automatic", and not read."""
+
     class Meta:
         model = CallScript
         fields = ["position", "scene", "content"]
         widgets = {"content": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            position = self.fields["position"]
+            position.required = False
+            position.disabled = True
+            position.widget.attrs.update(placeholder=_("auto"), title=_("Numbered automatically"))
 
 
 class DocumentUploadForm(forms.Form):

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from filings import kinds
@@ -18,6 +19,7 @@ from filings.content import current_documents
 from filings.errors import UNKNOWN_DOCUMENT_KIND, FilingsError
 from filings.forms import DocumentUploadForm
 from filings.image_checks import megabytes
+from filings.kinds import Check
 from filings.models import Document, Filing
 from filings.personal_data import hidden_kinds
 from filings.preflight import content_checks
@@ -27,7 +29,7 @@ from filings.services.documents import (
     document_upload,
     document_upload_sides,
 )
-from filings.workflow import EDITABLE_STATES
+from filings.workflow import EDITABLE_STATES, State
 
 # At most two files come in one request (front and back of an ID card); the multipart headers
 # and the small form fields fit in this allowance on top of them.
@@ -75,6 +77,32 @@ def _shown_name(request: HttpRequest, document: Document) -> str:
     return document.api_filename
 
 
+def checklist_heading(filing: Filing, checks: list[Check]) -> str:
+    """What the documents page says above its checklist, following the filing's state."""
+    missing = sum(not check.ok for check in checks)
+    if filing.status != State.DRAFT:
+        return _("Checks")
+    if missing:
+        return ngettext(
+            "Still missing before review: %(count)s item",
+            "Still missing before review: %(count)s items",
+            missing,
+        ) % {"count": missing}
+    return _("Nothing is missing: the filing can be submitted for review")
+
+
+def state_note(filing: Filing, can_upload: bool) -> str:
+    """Why the documents cannot (or should not lightly) be changed in the filing's state."""
+    status = filing.get_status_display()
+    if filing.status == State.APPROVED and can_upload:
+        return _("This filing is approved: replacing or removing a document voids the approval.")
+    if filing.status not in EDITABLE_STATES:
+        return _("This filing is %(status)s: its documents cannot be changed now.") % {
+            "status": status
+        }
+    return ""
+
+
 class DocumentPages:
     """Mixed into FilingAdmin: URLs and views of the documents page."""
 
@@ -114,15 +142,20 @@ class DocumentPages:
             }
             for kind in kinds.kind_of(filing).document_kinds
         ]
+        checks = content_checks(filing, present)
+        can_upload = (
+            request.user.has_perm("filings.change_filing") and filing.status in EDITABLE_STATES
+        )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "filing": filing,
             "title": _("Documents of filing #%(id)s") % {"id": filing.pk},
             "slots": slots,
-            "checks": content_checks(filing, present),
-            "can_upload": request.user.has_perm("filings.change_filing")
-            and filing.status in EDITABLE_STATES,
+            "checks": checks,
+            "checks_heading": checklist_heading(filing, checks),
+            "state_note": state_note(filing, can_upload),
+            "can_upload": can_upload,
             "max_bytes": settings.PORTAL_MAX_UPLOAD_BYTES,
             "max_mb": megabytes(settings.PORTAL_MAX_UPLOAD_BYTES, round_up=False),
             "max_megapixels": settings.PORTAL_MAX_IMAGE_PIXELS // 1_000_000,

@@ -1,18 +1,28 @@
-"""Filings: the list, the preparer's form and the filing page; its other pages are mixed in."""
+"""Filings: the list, the preparer's form and the filing page; its other pages are mixed in.
 
+The filing page reads top to bottom: its status and next step (checklist, workflow buttons),
+then what it says (fields, documents, scripts or numbers) with the save bar, then its history
+(the audit trail). Django's own change log ("History" button) is not shown: the audit trail is
+the one history.
+"""
+
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
-from django.urls import URLPattern
+from django.forms import BaseForm, BaseFormSet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, reverse
 from django.utils.translation import gettext_lazy
 
 from filings import kinds
 from filings.admin.documents import DocumentPages
 from filings.admin.inlines import CallScriptInline, CompanyAutocomplete, DocumentInline
-from filings.admin.reviewing import ReviewPages
+from filings.admin.number_inlines import FilingNumberInline
+from filings.admin.reviewing import ReviewPages, history_rows
 from filings.admin.send_pages import SendPages
 from filings.admin.workflow_buttons import WorkflowButtons, workflow_buttons
 from filings.content import current_documents
@@ -20,9 +30,41 @@ from filings.forms import FilingForm
 from filings.models import Document, Filing
 from filings.outcomes import describe
 from filings.preflight import content_checks, sending_checks
-from filings.selectors import filing_timeline
 from filings.services import editing
 from filings.workflow import EDITABLE_STATES, State
+
+
+@dataclass(frozen=True)
+class FormError:
+    """One problem of a submitted form, for the list at the top of the page."""
+
+    anchor: str  # the id of the field (or row, or form) it concerns
+    label: str
+    message: str
+
+
+def form_errors(form: BaseForm, formsets: list[BaseFormSet[Any]], form_id: str) -> list[FormError]:
+    """Every error of the form and its inline formsets, each pointing at its field."""
+    found: list[FormError] = []
+
+    def add(bound: BaseForm, fallback: str, prefix: str) -> None:
+        for name, problems in bound.errors.items():
+            if name == NON_FIELD_ERRORS or name not in bound.fields:
+                anchor, label = fallback, prefix
+            else:
+                field = bound[name]
+                anchor = field.id_for_label or fallback
+                label = " · ".join(part for part in (prefix, str(field.label or name)) if part)
+            found.extend(FormError(anchor, label, str(problem)) for problem in problems)
+
+    add(form, form_id, "")
+    for formset in formsets:
+        group = f"{formset.prefix}-group"
+        name = str(formset.model._meta.verbose_name)  # type: ignore[attr-defined]
+        found.extend(FormError(group, name, str(p)) for p in formset.non_form_errors())
+        for number, row in enumerate(formset.forms, start=1):
+            add(row, f"{formset.prefix}-{number - 1}", f"{name} {number}")
+    return found
 
 
 @admin.register(Filing)
@@ -30,6 +72,7 @@ class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.
     form = FilingForm
     list_display = [
         "id",
+        "kind",
         "company",
         "credit_code",
         "status",
@@ -37,19 +80,10 @@ class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.
         "created_by",
         "updated_at",
     ]
-    list_filter = ["status"]
+    list_filter = ["status", "kind"]
     search_fields = ["company__name", "company__credit_code"]
     list_select_related = ["company", "created_by"]
     autocomplete_fields = ["company"]
-    readonly_fields = [
-        "status",
-        "approved_by_name",
-        "approved_at",
-        "review_comment",
-        "created_by_name",
-        "updated_by_name",
-    ]
-    inlines = [DocumentInline, CallScriptInline]
     actions = ["send_to_volcengine"]
     change_form_template = "admin/filings/filing/change_form.html"
 
@@ -78,18 +112,25 @@ class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    # User names, not links: preparers and auditors may not open user pages.
-    @admin.display(description=gettext_lazy("approved by"))
-    def approved_by_name(self, obj: Filing) -> str:
-        return obj.approved_by.get_username() if obj.approved_by else "—"
+    # The form: the company, and the fields the filing's kind lets a preparer edit. New filings
+    # made here are company filings; number filings start on a company's numbers list.
+    def get_fields(self, request: HttpRequest, obj: Filing | None = None) -> Any:
+        if obj is None:
+            return ["company", *kinds.COMPANY_FILING.fields]
+        shown = ["company"]
+        if obj.kind == Filing.Kind.NUMBER:
+            shown.append("number_action")
+        return [*shown, *kinds.kind_of(obj).fields]
 
-    @admin.display(description=gettext_lazy("created by"))
-    def created_by_name(self, obj: Filing) -> str:
-        return obj.created_by.get_username()
+    def get_readonly_fields(self, request: HttpRequest, obj: Filing | None = None) -> list[str]:
+        return ["company", "number_action"] if obj is not None else []
 
-    @admin.display(description=gettext_lazy("last edited by"))
-    def updated_by_name(self, obj: Filing) -> str:
-        return obj.updated_by.get_username()
+    def get_inlines(self, request: HttpRequest, obj: Filing | None) -> list[type[Any]]:
+        if obj is not None and obj.kind == Filing.Kind.NUMBER:
+            return [DocumentInline, FilingNumberInline]
+        if obj is None:
+            return [CallScriptInline]
+        return [DocumentInline, CallScriptInline]
 
     def has_change_permission(self, request: HttpRequest, obj: Filing | None = None) -> bool:
         allowed = super().has_change_permission(request, obj)
@@ -98,14 +139,10 @@ class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Filing | None = None) -> list[str]:
-        fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "company"] if obj is not None else fields
-
     def save_model(self, request: HttpRequest, obj: Filing, form: Any, change: bool) -> None:
         data = form.cleaned_data
         if change:
-            fields = {name: data[name] for name in editing.FILING_FIELDS}
+            fields = {name: data[name] for name in kinds.kind_of(obj).fields}
             saved = editing.filing_update(actor=request.user, filing=obj, **fields)
         else:
             saved = editing.filing_create(
@@ -123,6 +160,21 @@ class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.
             formset.instance = form.instance
             formset.save()
 
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Filing | None = None,
+    ) -> Any:
+        formsets = [inline.formset for inline in context.get("inline_admin_formsets", [])]
+        context["form_errors"] = form_errors(
+            context["adminform"].form, formsets, f"{self.opts.model_name}_form"
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
@@ -130,6 +182,7 @@ class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.
         context = dict(extra_context or {})
         if filing is not None:
             present = current_documents(filing)
+            kind = kinds.kind_of(filing)
             # What sending needs (credentials, URLs) concerns reviewers, not preparers.
             reviewing = request.user.has_perm("filings.review_filing")
             checks = (
@@ -140,13 +193,23 @@ class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.
             latest = filing.submissions.order_by("-started_at").first()
             context.update(
                 filing_obj=filing,
+                documents_present=len(present),
+                documents_needed=len(kind.document_kinds),
                 latest_submission=latest,
                 latest_outcome=describe(latest) if latest else None,
                 checks=checks,
-                timeline=filing_timeline(filing),
+                checks_missing=sum(not check.ok for check in checks),
+                history=history_rows(request, filing),
                 button_groups=workflow_buttons(request, filing, present),
             )
         return super().change_view(request, object_id, form_url, context)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        """The filing's history is its audit trail, at the bottom of the filing page."""
+        page = reverse("admin:filings_filing_change", args=[object_id])
+        return HttpResponseRedirect(f"{page}#history")
 
     def get_urls(self) -> list[URLPattern]:
         return [

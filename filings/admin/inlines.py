@@ -20,15 +20,19 @@ from filings.services import editing
 
 
 class DocumentInline(admin.TabularInline[Document, Filing]):
+    """The documents that would be sent; without any, one line pointing at the documents page."""
+
     model = Document
     extra = 0
     can_delete = False
-    fields = ["preview", "kind", "part", "size", "pixels", "sha_prefix"]
+    fields = ["preview", "kind", "size", "pixels", "sha_prefix"]
     readonly_fields = fields  # type: ignore[assignment]
     verbose_name_plural = gettext_lazy("documents (upload and replace on the documents page)")
+    template = "admin/filings/filing/document_inline.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
-        return super().get_queryset(request).filter(superseded_at__isnull=True)
+        current = super().get_queryset(request).filter(superseded_at__isnull=True)
+        return current.filter(part=Document.Part.MAIN)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

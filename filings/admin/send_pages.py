@@ -25,6 +25,18 @@ from filings.workflow import SEND, Action, State, check_transition
 MESSAGE_LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
 
 
+def not_ready_text(filing: Filing, *, sent: bool) -> str:
+    """What the send page says instead of its question when the filing is not ready to send."""
+    status = filing.get_status_display()
+    if sent:
+        return _("This filing has been sent: it is now “%(status)s”. Nothing more to send.") % {
+            "status": status
+        }
+    return _("This filing is “%(status)s”: only an approved filing can be sent.") % {
+        "status": status
+    }
+
+
 class SendPages:
     """Mixed into FilingAdmin: the admin action, the confirmation page and the send."""
 
@@ -61,15 +73,26 @@ class SendPages:
                 outcome = describe(sending.filing_send(actor=request.user, filing=filing))
                 messages.add_message(request, MESSAGE_LEVELS[outcome.tone], outcome.summary)
             return HttpResponseRedirect(reverse("admin:filings_filing_change", args=[pk]))
-        checks = sending_checks(filing)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "filing": filing,
             "title": _("Send to Volcengine"),
-            "checks": checks,
-            "question": check_transition(Action.START_SENDING, State.APPROVED).confirm,
         }
+        if filing.status != State.APPROVED:
+            # Nothing to confirm: say what the filing's state is, and what its last send did.
+            latest = filing.submissions.order_by("-started_at").first()
+            context.update(
+                not_ready=not_ready_text(filing, sent=latest is not None),
+                latest_submission=latest,
+                latest_outcome=describe(latest) if latest else None,
+            )
+            return TemplateResponse(request, "admin/filings/filing/send_confirmation.html", context)
+        checks = sending_checks(filing)
+        context.update(
+            checks=checks,
+            question=check_transition(Action.START_SENDING, State.APPROVED).confirm,
+        )
         try:
             prepared = sending.prepare_send(filing, checks)
         except FilingsError as exc:

@@ -62,6 +62,7 @@
       try { answer = JSON.parse(xhr.responseText); } catch (ignored) { answer = null; }
       if (xhr.status === 200 && answer && answer.ok) {
         progress.value = 100;
+        form.reset();  // stored: nothing unsaved is left in this slot (unsaved.js)
         window.location.reload();
         return;
       }

@@ -166,13 +166,11 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     expect(page.locator("#documents-page img.doc-preview")).to_have_count(len(Document.Kind))
     screenshot(page, "a-1-documents")
 
-    # --- call scripts on the filing form --------------------------------------------------------
+    # --- call scripts on the filing form (numbered by the portal) ---------------------------------
     page.click("#documents-page a.button" + href("admin:filings_filing_change", filing.pk))
-    page.fill("#id_scripts-0-position", "1")
     page.fill("#id_scripts-0-scene", "快递通知")
     page.fill("#id_scripts-0-content", "您好，这里是上海示例通信，您的快递已到，请问方便签收吗？")
     page.click("#scripts-group tr.add-row a")
-    page.fill("#id_scripts-1-position", "2")
     page.fill("#id_scripts-1-scene", "售后回访")
     page.fill("#id_scripts-1-content", "您好，这里是上海示例通信售后，想了解一下您的使用情况。")
     page.click("input[name=_continue]")
@@ -196,7 +194,7 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     kinds = list(filing_timeline(filing).values_list("kind", flat=True))
     assert kinds.count("document.uploaded") + kinds.count("document.replaced") >= len(Document.Kind)
     assert kinds[-1] == "filing.submitted"
-    expect(page.locator("#workflow table.timeline tbody tr")).to_have_count(
+    expect(page.locator("#history table.timeline tbody tr")).to_have_count(
         filing_timeline(filing).count()
     )
     screenshot(page, "a-preparer-prepares-and-submits")

@@ -168,7 +168,8 @@ HOSTILE: list[Hostile] = [
     Hostile(
         "script-negative-position",
         "preparer",
-        edit(filing_change, new_script(position="-1")),
+        # A new script is numbered by the service (its position box is not read): an existing one.
+        edit(filing_change, {"scripts-0-position": "-1"}),
         inline_error("position", "greater than or equal to 0"),
     ),
     Hostile(
