@@ -13,6 +13,7 @@ from filings.kinds import COMPANY_FILING
 from filings.models import CallScript, Company, Document, Filing
 from filings.preflight import content_checks, failed
 from filings.selectors import filing_timeline
+from tests.builders import KINDS
 from tests.e2e.conftest import document_image, expect, href, screenshot
 from tests.imagecorpus import pdf_bytes
 
@@ -86,7 +87,7 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     # --- the documents page --------------------------------------------------------------------
     page.click("#documents-link")
     page.wait_for_url(me.url("admin:filings_filing_documents", filing.pk))
-    expect(page.locator("section.slot")).to_have_count(len(Document.Kind))
+    expect(page.locator("section.slot")).to_have_count(len(KINDS))
     expect(page.locator("#checklist li.missing")).to_have_count(len(failed(content_checks(filing))))
 
     # A PDF named .jpg: refused by its content, the server's words on that slot only.
@@ -163,7 +164,7 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     # Only the call scripts are still missing.
     assert [c.code for c in content_checks(filing) if not c.ok] == ["scripts"]
     expect(page.locator("#checklist li.missing")).to_have_count(1)
-    expect(page.locator("#documents-page img.doc-preview")).to_have_count(len(Document.Kind))
+    expect(page.locator("#documents-page img.doc-preview")).to_have_count(len(KINDS))
     screenshot(page, "a-1-documents")
 
     # --- call scripts on the filing form (numbered by the portal) ---------------------------------
@@ -192,7 +193,7 @@ def test_preparer_prepares_a_filing_and_submits_it_for_review(
     expect(page.locator("#workflow button[name=act][value=submit]")).to_have_count(0)
     expect(page.locator("#workflow button[name=act][value=withdraw]")).to_have_count(1)
     kinds = list(filing_timeline(filing).values_list("kind", flat=True))
-    assert kinds.count("document.uploaded") + kinds.count("document.replaced") >= len(Document.Kind)
+    assert kinds.count("document.uploaded") + kinds.count("document.replaced") >= len(KINDS)
     assert kinds[-1] == "filing.submitted"
     expect(page.locator("#history table.timeline tbody tr")).to_have_count(
         filing_timeline(filing).count()
