@@ -107,10 +107,14 @@ def _numbers_checks(filing: Filing) -> list[Check]:
             )
         )
     eligible = ELIGIBLE_STATES.get(filing.number_action, frozenset())
+    # Once Volcengine received the filing its numbers moved on (pending, delisted, then live or
+    # failed) and left it: that is the filing's effect, not a problem of it.
+    received = filing.status == Filing.Status.SUBMITTED
     wrong = [
         entry
         for entry in entries
-        if entry.number.state not in eligible or entry.number.open_filing_id != filing.pk
+        if not received
+        and (entry.number.state not in eligible or entry.number.open_filing_id != filing.pk)
     ]
     if wrong:
         found.append(

@@ -14,6 +14,7 @@ from filings.four_eyes import has_changed
 from filings.kinds.number import MAX_NUMBERS
 from filings.models import AuditEvent, Filing, FilingNumber, PhoneNumber
 from filings.phone_numbers import LETTERS, SHORT_CODE
+from filings.preflight import content_checks, failed
 from filings.services import editing, numbers, review, sending
 from filings.services.numbers import ReportLine
 from filings.storage import document_uuid_from_fetch_token
@@ -704,6 +705,8 @@ def test_received_numbers_are_pending_and_free_for_the_next_filing(
         "13800000001": ("pending", None),
         "13800000002": ("pending", None),
     }
+    # The numbers moved on with the filing: its page's checks still pass.
+    assert failed(content_checks(fresh(filing))) == []
 
 
 def test_a_received_delete_delists_the_numbers(preparer: User, reviewer: User, filed: Any) -> None:
@@ -725,6 +728,7 @@ def test_a_received_delete_delists_the_numbers(preparer: User, reviewer: User, f
         "13800000001": ("delisted", None),
         "13800000002": ("live", None),
     }
+    assert failed(content_checks(fresh(filing))) == []
 
 
 def test_a_decision_makes_the_numbers_live_or_failed(
