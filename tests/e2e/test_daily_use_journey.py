@@ -80,7 +80,7 @@ def test_typed_scripts_survive_a_refused_save_and_nothing_bypasses_unsaved_input
     assert dialogs.kinds() == ["beforeunload"]
     assert page.url.startswith(change)
     expect(page.locator("#id_scripts-2-content")).to_have_value(typed)
-    screenshot(page, "e-0-refused-save-keeps-the-script")
+    screenshot(page, "daily-0-refused-save-keeps-the-script")
 
     page.fill("#id_scripts-2-scene", "回访")
     page.click("input[name=_continue]")
@@ -149,7 +149,7 @@ def test_the_filing_page_has_one_structure_and_its_history_is_the_audit_trail(
     page.wait_for_url(re.compile(r"/auditevent/\d+/change/$"))
     me.goto("admin:filings_filing_history", filing.pk)
     page.wait_for_url(re.compile(rf"/filing/{filing.pk}/change/#history$"))
-    screenshot(page, "e-1-filing-page")
+    screenshot(page, "daily-1-filing-page")
 
 
 def test_texts_follow_the_state_and_remove_and_approve_ask_first(
@@ -218,7 +218,7 @@ def test_texts_follow_the_state_and_remove_and_approve_ask_first(
     expect(checker.page.locator("#latest-submission")).to_contain_text(
         submission.provider_request_id
     )
-    screenshot(checker.page, "e-2-send-page-after-sending")
+    screenshot(checker.page, "daily-2-send-page-after-sending")
     checker.page.click("#submission-link")
     checker.page.wait_for_url(checker.url("admin:filings_submission_change", submission.pk))
 
@@ -261,7 +261,7 @@ def test_the_review_page_compares_the_licence_and_zooms_and_turns_images(
     assert turned["height"] == pytest.approx(turned["width"] * ratio, rel=0.02)
     licence.locator("button[data-viewer=fit]").click()
     assert box(image)["width"] == pytest.approx(start["width"], rel=0.02)
-    screenshot(page, "e-3-review-viewer")
+    screenshot(page, "daily-3-review-viewer")
 
     with checker.context.expect_page() as opened:
         licence.locator("a.full-size").click()
@@ -293,7 +293,7 @@ def test_on_a_phone_the_first_slot_is_on_the_first_screen_with_44px_targets(
         TOUCH,
     )
     assert not small, small
-    screenshot(page, "e-4-phone-documents")
+    screenshot(page, "daily-4-phone-documents")
 
     me.goto("admin:filings_filing_change", filing.pk)
     small = page.evaluate(
