@@ -57,6 +57,7 @@ FAKE_FILING = FilingKind(
     content=fake_content,
     checks=fake_checks,
     body=fake_body,
+    fields=("callee_source", "business_carrier"),
 )
 
 
