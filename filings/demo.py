@@ -18,11 +18,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, User
 from django.core.handlers.wsgi import WSGIHandler
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from filings import kinds
-from filings.models import Company, Document, Filing, PhoneNumber
-from filings.services import editing, numbers, review, sending
+from filings.models import Company, Decision, Document, Filing, PhoneNumber
+from filings.services import decisions, editing, numbers, review, sending
 from filings.services.documents import Upload, document_upload, document_upload_sides
 from filings.volc.client import Target
 from filings.volc.signing import Credentials
@@ -38,6 +39,7 @@ USERS = {
 COMPANIES = [
     ("福州火山示例科技有限公司", "91350100M000100Y43"),
     ("北京示例通信服务有限公司", "91110000600037341L"),
+    ("上海示例数据服务有限公司", "91310115MA1K3BTP2B"),
 ]
 SCRIPTS = [
     ("快递", "您好，这里是示例快递，您的包裹已到达驿站，请问何时方便取件？"),
@@ -152,7 +154,7 @@ def seed() -> list[str]:
         companies.append(company)
     if Filing.objects.filter(company__in=companies).exists():
         return made
-    first, second = companies
+    first, second, third = companies
 
     draft = complete_filing(preparer, first, "draft")
     in_review = complete_filing(preparer, second, "review")
@@ -166,17 +168,20 @@ def seed() -> list[str]:
         f"filings: #{draft.pk} DRAFT, #{in_review.pk} IN_REVIEW, #{ready.pk} APPROVED (send it)"
     )
     if apps.is_installed("filings.sandbox"):
-        made.append(_send_to_the_sandbox(preparer, reviewer2, first, second))
+        made.append(_send_to_the_sandbox(preparer, reviewer2, first, second, third))
     else:
         made.append("no sent filings: the sandbox needs DEBUG=true and VOLC_SANDBOX_ENABLED=true")
     return made
 
 
-def _send_to_the_sandbox(preparer: User, reviewer: User, first: Company, second: Company) -> str:
+def _send_to_the_sandbox(
+    preparer: User, reviewer: User, first: Company, second: Company, third: Company
+) -> str:
     """One filing sent in each of three sandbox modes; returns what became of them."""
     from filings.sandbox.models import SandboxConfig  # development only: never at import time
 
-    outcomes = {}
+    outcomes: list[str] = []
+    states = ""
     with sandbox_server() as endpoint:
         # The demo's own sandbox, signed with the sandbox's keys; a short wait for "stall".
         destination = dataclasses.replace(
@@ -187,7 +192,16 @@ def _send_to_the_sandbox(preparer: User, reviewer: User, first: Company, second:
             ),
             read_timeout=0.5,
         )
-        for mode, company in (("normal", second), ("result_failure", first), ("stall", first)):
+        # (sandbox mode, company, Volcengine's later decision); "stall" last, as it keeps the
+        # one-threaded server busy after the portal stopped waiting.
+        plan = (
+            ("normal", second, Decision.Outcome.FILED),
+            ("normal", first, Decision.Outcome.DECLINED),
+            ("normal", third, None),
+            ("result_failure", first, None),
+            ("stall", first, None),
+        )
+        for mode, company, decision in plan:
             filing = complete_filing(preparer, company, mode)
             review.filing_submit(actor=preparer, filing=filing)
             review.filing_approve(actor=reviewer, filing=filing)
@@ -195,13 +209,35 @@ def _send_to_the_sandbox(preparer: User, reviewer: User, first: Company, second:
                 pk=1, defaults={"mode": mode, "stall_seconds": 2}
             )
             sending.filing_send(actor=reviewer, filing=filing, destination=destination)
+            if decision is not None:
+                _decide(reviewer, filing, decision)
             filing.refresh_from_db()
-            outcomes[mode] = filing.status
-            if mode == "normal":  # its company filing is submitted: its numbers can be filed
+            outcomes.append(f"{mode}→{filing.status}")
+            if decision == Decision.Outcome.FILED:  # the company is filed: now its numbers
                 states = _numbers_in_each_state(preparer, reviewer, company, destination)
     SandboxConfig.objects.update_or_create(pk=1, defaults={"mode": "normal", "stall_seconds": 35.0})
-    sent = ", ".join(f"{mode}→{status}" for mode, status in outcomes.items())
-    return f"sent: {sent}; numbers: {states}"
+    return f"sent: {', '.join(outcomes)}; numbers: {states}"
+
+
+def _decide(
+    reviewer: User, filing: Filing, outcome: str, failed: dict[str, str] | None = None
+) -> None:
+    """Volcengine's decision as a reviewer records it; a decline names two reasons."""
+    reasons = []
+    if outcome == Decision.Outcome.DECLINED:
+        reasons = [
+            (f"{Document.Kind.BUSINESS_LICENSE}.blurred", "营业执照右下角反光，无法辨认注册号"),
+            ("scripts.mismatch", "话术“快递”与经营范围不符"),
+        ]
+    decisions.filing_record_decision(
+        actor=reviewer,
+        filing=filing,
+        outcome=outcome,
+        decided_on=timezone.localdate(),
+        evidence=f"演示：火山引擎工单 DEMO-{filing.pk} 的答复",
+        reasons=reasons,
+        failed_numbers=failed,
+    )
 
 
 def _numbers_in_each_state(
@@ -241,11 +277,11 @@ def _numbers_in_each_state(
     first, second, third = NUMBER_GROUPS
     decided = file(first[0][:4], Filing.NumberAction.ADD)
     send(decided)
-    numbers.numbers_decide(
-        actor=reviewer,
-        filing=decided,
+    _decide(
+        reviewer,
+        decided,
+        Decision.Outcome.FILED,
         failed={first[0][3]: "号码实名信息与企业不一致（演示）"},
-        note="演示：运营工单 DEMO-1 的答复",
     )
     send(file(second[0][:2], Filing.NumberAction.ADD))
     send(file(first[0][:1], Filing.NumberAction.DELETE))

@@ -43,13 +43,6 @@ NUMBER_IN_FILING = _(
 )
 NUMBER_NOT_IN_FILING = _("{number} is not in this filing.")
 UNKNOWN_NUMBER_ACTION = _("“{action}” is not a number filing action: use add, update or delete.")
-NOT_A_NUMBER_DECISION = _(
-    "Volcengine's decision on numbers is recorded for a submitted number filing that adds or "
-    "updates numbers."
-)
-NUMBERS_NOT_PENDING = _(
-    "These numbers are not pending in this filing: {numbers}. Check the list and try again."
-)
 
 UNKNOWN_DECISION = _("“{outcome}” is not a decision: Volcengine either filed or declined it.")
 DECISION_IN_FUTURE = _("Volcengine cannot have decided on {date}, a date still to come.")

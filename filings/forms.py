@@ -87,6 +87,12 @@ class MoveForm(forms.Form):
             max_length=4000,
             required=False,
         ),
+        Input.JUSTIFICATION: lambda: forms.CharField(
+            label=_("Justification (only for a rework within the cooldown after a decline)"),
+            widget=forms.Textarea(attrs={"rows": 2}),
+            max_length=2000,
+            required=False,  # the service says when it is needed
+        ),
         # Missing, it matches no content: the approval is refused as content changed.
         Input.SEEN_HASH: lambda: forms.CharField(
             widget=forms.HiddenInput, max_length=64, required=False

@@ -30,6 +30,8 @@ class State(TextChoices):
     SUBMITTED = "SUBMITTED", _("Submitted")
     REJECTED = "REJECTED", _("Rejected")
     UNKNOWN = "UNKNOWN", _("Outcome unknown")
+    FILED = "FILED", _("Filed")
+    DECLINED = "DECLINED", _("Declined")
 
 
 class Action(StrEnum):
@@ -47,6 +49,8 @@ class Action(StrEnum):
     RESOLVE_REJECTED = "resolve_rejected"
     RESOLVE_NOT_SENT = "resolve_not_sent"
     REWORK = "rework"
+    RECORD_FILED = "record_filed"
+    RECORD_DECLINED = "record_declined"
 
 
 class Input(StrEnum):
@@ -55,6 +59,7 @@ class Input(StrEnum):
     COMMENT = "comment"  # what must change, for the preparer
     EVIDENCE = "note"  # what shows the outcome: a ticket, a message
     SEEN_HASH = "content_hash"  # the content hash of the page the reviewer approved from
+    JUSTIFICATION = "justification"  # why a rework may go out again so soon after a decline
 
 
 REVIEW = "filings.review_filing"
@@ -131,7 +136,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         label=_("Approve"),
         confirm=_("Approve exactly what this page shows? It can then be sent to Volcengine."),
         done=_("Approved. It can now be sent to Volcengine."),
-        needs=frozenset({Input.SEEN_HASH}),
+        needs=frozenset({Input.SEEN_HASH, Input.JUSTIFICATION}),
     ),
     Transition(Action.VOID_APPROVAL, State.APPROVED, State.DRAFT, "filing.approval_voided"),
     Transition(
@@ -187,6 +192,36 @@ TRANSITIONS: tuple[Transition, ...] = (
         label=_("Rework as a draft"),
         done=_("The filing is a draft again: fix it and submit it for review."),
     ),
+    Transition(
+        Action.RECORD_FILED,
+        State.SUBMITTED,
+        State.FILED,
+        "filing.decided",
+        REVIEW,
+        label=_("Record Volcengine's decision"),
+        page="admin:filings_filing_decision",
+    ),
+    Transition(
+        Action.RECORD_DECLINED,
+        State.SUBMITTED,
+        State.DECLINED,
+        "filing.decided",
+        REVIEW,
+        label=_("Record Volcengine's decision"),
+        page="admin:filings_filing_decision",
+    ),
+    Transition(
+        Action.REWORK,
+        State.DECLINED,
+        State.DRAFT,
+        "filing.reworked",
+        EDIT,
+        label=_("Rework as a new attempt"),
+        confirm=_(
+            "Start the next attempt? The filing becomes a draft that shows Volcengine's reasons."
+        ),
+        done=_("The next attempt is a draft: fix what Volcengine's reasons name and submit it."),
+    ),
 )
 
 # Volcengine may fetch a filing's document URLs only while it is being sent or after it was sent.
@@ -238,6 +273,9 @@ def button_groups(moves: Iterable[Transition]) -> list[list[Transition]]:
     """Moves that ask for the same input share one form (one evidence box, several answers)."""
     groups: dict[object, list[Transition]] = {}
     for move in moves:
+        if move.page:  # one link per page, whichever of its moves the page then makes
+            groups.setdefault(move.page, [move])
+            continue
         groups.setdefault(move.needs or move.action, []).append(move)
     return list(groups.values())
 

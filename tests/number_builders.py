@@ -5,10 +5,11 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
+from django.utils import timezone
 
 from filings.content import content_hash
-from filings.models import Company, Document, Filing, PhoneNumber
-from filings.services import numbers, review, sending
+from filings.models import Company, Decision, Document, Filing, PhoneNumber
+from filings.services import decisions, numbers, review, sending
 from filings.services.documents import Upload, document_upload
 from tests.builders import VALID_CODES, approved_filing, fresh, image, stuck_in_sending
 
@@ -110,5 +111,11 @@ def live_numbers(
     """Numbers of `company` that Volcengine listed: added, filed, received, decided live."""
     found = add_numbers(preparer, company, digits)
     filing = received(reviewer, approve(preparer, reviewer, file_numbers(preparer, found)))
-    numbers.numbers_decide(actor=reviewer, filing=filing, failed={}, note=EVIDENCE)
+    decisions.filing_record_decision(
+        actor=reviewer,
+        filing=filing,
+        outcome=Decision.Outcome.FILED,
+        decided_on=timezone.localdate(),
+        evidence=EVIDENCE,
+    )
     return [PhoneNumber.objects.get(pk=n.pk) for n in found]

@@ -19,6 +19,7 @@ from django.urls import URLPattern, reverse
 from django.utils.translation import gettext_lazy
 
 from filings import kinds
+from filings.admin.decision_pages import DecisionPages
 from filings.admin.documents import DocumentPages
 from filings.admin.inlines import CallScriptInline, CompanyAutocomplete, DocumentInline
 from filings.admin.number_inlines import FilingNumberInline
@@ -68,7 +69,9 @@ def form_errors(form: BaseForm, formsets: list[BaseFormSet[Any]], form_id: str) 
 
 
 @admin.register(Filing)
-class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.ModelAdmin[Filing]):
+class FilingAdmin(
+    DocumentPages, ReviewPages, WorkflowButtons, SendPages, DecisionPages, admin.ModelAdmin[Filing]
+):
     form = FilingForm
     list_display = [
         "id",
@@ -215,6 +218,7 @@ class FilingAdmin(DocumentPages, ReviewPages, WorkflowButtons, SendPages, admin.
         return [
             *self.workflow_urls(),
             *self.send_urls(),
+            *self.decision_urls(),
             *self.document_urls(),
             *self.review_urls(),
             *super().get_urls(),

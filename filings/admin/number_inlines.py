@@ -1,4 +1,5 @@
-"""The number filing page's inline: the numbers it carries (read-only; filed from the numbers list)."""
+"""The number filing page's inline: the numbers it carries (read-only; chosen on the numbers
+list)."""
 
 from typing import Any
 

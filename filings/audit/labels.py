@@ -49,7 +49,7 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     "numbers.added": _("Numbers added"),
     "number.updated": _("Number changed"),
     "numbers.state_changed": _("Numbers' state changed"),
-    "numbers.decided": _("Numbers' outcome recorded"),
+    "filing.decided": _("Volcengine's decision recorded"),
     # sending
     "submission.sent": _("Sent to Volcengine"),
     "submission.response": _("Volcengine's answer recorded"),

@@ -43,6 +43,8 @@ class FilingKind:
       kind of document → the URL Volcengine fetches it from. Called only once the checks pass.
     - `fields`: the Filing fields a preparer edits for this kind (through
       `services.editing.filing_update`).
+    - `decision_fields`: what Volcengine's decline reasons may name besides the documents
+      (`filings.decisions.FIELD_PROBLEMS` keys).
     """
 
     name: str
@@ -52,3 +54,4 @@ class FilingKind:
     checks: Callable[[Filing, Documents], list[Check]]
     body: Callable[[Filing, Documents, Mapping[str, str]], dict[str, Any]]
     fields: tuple[str, ...] = ()
+    decision_fields: tuple[str, ...] = ()

@@ -90,4 +90,11 @@ COMPANY_FILING = FilingKind(
     checks=checks,
     body=body,
     fields=("callee_source", "business_carrier"),
+    decision_fields=(
+        "company_name",
+        "credit_code",
+        "callee_source",
+        "business_carrier",
+        "scripts",
+    ),
 )

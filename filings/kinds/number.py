@@ -33,8 +33,24 @@ STATE_AFTER_SUBMITTED: Mapping[str, str] = {
     Filing.NumberAction.DELETE: PhoneNumber.State.DELISTED,
 }
 
+# What the numbers a filing sent become once Volcengine decided: (action, decision) → state.
+NUMBER_STATE_AFTER_DECISION: Mapping[tuple[str, str], str] = {
+    (Filing.NumberAction.ADD, "filed"): PhoneNumber.State.LIVE,
+    (Filing.NumberAction.ADD, "declined"): PhoneNumber.State.FAILED,
+    (Filing.NumberAction.UPDATE, "filed"): PhoneNumber.State.LIVE,
+    (Filing.NumberAction.UPDATE, "declined"): PhoneNumber.State.LIVE,  # the old script stays
+    (Filing.NumberAction.DELETE, "filed"): PhoneNumber.State.DELISTED,
+    (Filing.NumberAction.DELETE, "declined"): PhoneNumber.State.LIVE,
+}
+# A number Volcengine refused while filing the rest (a per-number exception).
+NUMBER_STATE_WHEN_REFUSED: Mapping[str, str] = {
+    Filing.NumberAction.ADD: PhoneNumber.State.FAILED,
+    Filing.NumberAction.UPDATE: PhoneNumber.State.LIVE,
+    Filing.NumberAction.DELETE: PhoneNumber.State.LIVE,
+}
+
 # A number filing may be sent once the company's latest company filing reached one of these.
-COMPANY_FILING_DONE = frozenset({Filing.Status.SUBMITTED})
+COMPANY_FILING_DONE = frozenset({Filing.Status.SUBMITTED, Filing.Status.FILED})
 
 
 def _numbers(filing: Filing) -> list[FilingNumber]:
@@ -180,6 +196,7 @@ NUMBER_FILING = FilingKind(
     checks=checks,
     body=body,
     fields=("script_scene", "script"),
+    decision_fields=("company_name", "credit_code", "script_scene", "script", "numbers"),
 )
 
 NUMBER_DELETE_FILING = FilingKind(
@@ -189,4 +206,5 @@ NUMBER_DELETE_FILING = FilingKind(
     content=content,
     checks=checks,
     body=body,
+    decision_fields=("company_name", "credit_code", "numbers"),
 )

@@ -2,7 +2,7 @@
 Volcengine did with them. Each writes in one transaction with its audit events."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -16,7 +16,7 @@ from filings.models import Company, Filing, FilingNumber, PhoneNumber
 from filings.phone_numbers import ListTooLong, report_items
 from filings.services.common import Actor, require_perm, user_id
 from filings.services.editing import editable_filing, touch
-from filings.workflow import REVIEW, State, Transition
+from filings.workflow import State, Transition
 
 ADD = "filings.add_phonenumber"
 CHANGE = "filings.change_phonenumber"
@@ -389,42 +389,37 @@ def numbers_after_move(actor: Actor, filing: Filing, move: Transition) -> None:
     )
 
 
-@transaction.atomic
-def numbers_decide(
-    *, actor: Actor, filing: Filing, failed: Mapping[str, str], note: str
-) -> dict[str, int]:
-    """Record Volcengine's decision on the numbers of a submitted add or update filing: every
-    pending number of it is live, except those in `failed` (digits → reason)."""
-    require_perm(actor, REVIEW)
-    note = note.strip()
-    if not note:
-        raise errors.FilingsError(str(errors.NOTE_REQUIRED))
-    filing = Filing.objects.select_for_update(of=("self",)).get(pk=filing.pk)
-    if (
-        filing.kind != Filing.Kind.NUMBER
-        or filing.status != State.SUBMITTED
-        or filing.number_action == Filing.NumberAction.DELETE
-    ):
-        raise errors.FilingsError(str(errors.NOT_A_NUMBER_DECISION))
-    pending = PhoneNumber.objects.select_for_update().filter(
-        filing_numbers__filing=filing, state=PhoneNumber.State.PENDING
-    )
-    digits = set(pending.values_list("digits", flat=True))
-    unknown = sorted(set(failed) - digits)
-    if unknown:
-        raise errors.FilingsError(
-            str(errors.NUMBERS_NOT_PENDING).format(numbers=", ".join(unknown))
-        )
-    reasons = {number: reason.strip() for number, reason in sorted(failed.items())}
-    live = sorted(digits - set(reasons))
-    pending.filter(digits__in=live).update(state=PhoneNumber.State.LIVE, failure_reason="")
-    for number, reason in reasons.items():
-        pending.filter(digits=number).update(state=PhoneNumber.State.FAILED, failure_reason=reason)
-    audit.record(
-        actor=actor,
-        kind="numbers.decided",
-        target=filing,
-        filing=filing,
-        data={"live": live, "failed": reasons, "note": note},
-    )
-    return {"live": len(live), "failed": len(failed)}
+def numbers_take_back(filing: Filing) -> dict[str, list[str]]:
+    """A declined number filing reworked: its numbers that are still free for its action come
+    back into it; the others (filed elsewhere since, or taken by another company) leave it.
+
+    Runs inside the rework's transaction, the filing already locked. Returns what it did, for
+    the rework's audit event.
+    """
+    entries = list(filing.filing_numbers.select_related("number").order_by("digits"))
+    digits = [entry.digits for entry in entries]
+    locked = list(PhoneNumber.objects.select_for_update().filter(digits__in=digits).order_by("pk"))
+    taken_elsewhere = {
+        number.digits
+        for number in locked
+        if number.company_id != filing.company_id
+        and (number.state in TAKEN_STATES or number.open_filing_id is not None)
+    }
+    eligible = ELIGIBLE_STATES[filing.number_action]
+    kept, dropped = [], []
+    for entry in entries:
+        number = entry.number
+        if (
+            number.open_filing_id is None
+            and number.state in eligible
+            and entry.digits not in taken_elsewhere
+        ):
+            kept.append(number.pk)
+        else:
+            dropped.append(entry)
+    PhoneNumber.objects.filter(pk__in=kept).update(open_filing=filing)
+    FilingNumber.objects.filter(pk__in=[entry.pk for entry in dropped]).delete()
+    return {
+        "numbers": [entry.digits for entry in entries if entry not in dropped],
+        "dropped": [entry.digits for entry in dropped],
+    }

@@ -3,6 +3,7 @@ approve, resolve an unknown outcome, rework. Who may make each move is the workf
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,8 +12,9 @@ from filings.content import content_hash, current_documents
 from filings.models import Filing
 from filings.preflight import content_checks, require_passed, sending_checks
 from filings.services.common import Actor, person_move, transition
-from filings.services.numbers import numbers_after_move
-from filings.workflow import Action, Input, resolutions
+from filings.services.decisions import justification_needed
+from filings.services.numbers import numbers_after_move, numbers_take_back
+from filings.workflow import Action, Input, State, resolutions
 
 
 @transaction.atomic
@@ -47,11 +49,15 @@ def filing_request_changes(*, actor: Actor, filing: Filing, comment: str) -> Fil
 
 
 @transaction.atomic
-def filing_approve(*, actor: Actor, filing: Filing, seen_hash: str | None = None) -> Filing:
+def filing_approve(
+    *, actor: Actor, filing: Filing, seen_hash: str | None = None, justification: str = ""
+) -> Filing:
     """Approve a filing in review, binding the approval to the hash of its content.
 
     `seen_hash`: the content hash of the page the reviewer approved from; the approval is refused
     when the content is no longer that. Callers that showed nothing pass None.
+    `justification`: why a rework may go out within the cooldown after Volcengine declined it;
+    required then, and kept in the approval's event.
     """
     filing, _ = person_move(actor, filing.pk, Action.APPROVE)
     present = current_documents(filing)
@@ -59,6 +65,11 @@ def filing_approve(*, actor: Actor, filing: Filing, seen_hash: str | None = None
     digest = content_hash(filing, present)
     if seen_hash is not None and seen_hash != digest:
         raise errors.StaleState(str(errors.SEEN_CONTENT_CHANGED))
+    justification = justification.strip()
+    if justification_needed(filing) and not justification:
+        raise errors.FilingsError(
+            str(errors.JUSTIFICATION_REQUIRED).format(hours=settings.PORTAL_RESUBMIT_COOLDOWN_HOURS)
+        )
     move = transition(
         filing,
         Action.APPROVE,
@@ -75,6 +86,7 @@ def filing_approve(*, actor: Actor, filing: Filing, seen_hash: str | None = None
         data={
             "content_hash": digest,
             "documents": {kind: d.sha256 for kind, d in sorted(present.items())},
+            **({"justification": justification} if justification else {}),
         },
     )
     return filing
@@ -107,16 +119,24 @@ def filing_resolve(*, actor: Actor, filing: Filing, status: str, note: str) -> F
 
 @transaction.atomic
 def filing_rework(*, actor: Actor, filing: Filing) -> Filing:
-    """Turn a rejected filing back into a draft so it can be fixed and reviewed again."""
+    """Turn a rejected or declined filing back into a draft so it can be fixed and reviewed
+    again. After Volcengine declined it, the draft is the next attempt, and a number filing
+    takes back those of its numbers that are still free to be filed."""
     filing, _ = person_move(actor, filing.pk, Action.REWORK)
+    declined = filing.status == State.DECLINED
+    attempt = filing.attempt + 1 if declined else filing.attempt
     move = transition(
         filing,
         Action.REWORK,
         approved_hash="",
         approved_by=None,
         approved_at=None,
+        attempt=attempt,
     )
-    audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing)
+    data: dict[str, object] = {"attempt": attempt} if declined else {}
+    if declined and filing.kind == Filing.Kind.NUMBER:
+        data.update(numbers_take_back(filing))
+    audit.record(actor=actor, kind=move.event_kind, target=filing, filing=filing, data=data)
     return filing
 
 
@@ -139,7 +159,10 @@ PERFORM: dict[Action, Callable[[Actor, Filing, Given], Filing]] = {
         actor=actor, filing=filing, comment=given.get(Input.COMMENT, "")
     ),
     Action.APPROVE: lambda actor, filing, given: filing_approve(
-        actor=actor, filing=filing, seen_hash=given.get(Input.SEEN_HASH, "")
+        actor=actor,
+        filing=filing,
+        seen_hash=given.get(Input.SEEN_HASH, ""),
+        justification=given.get(Input.JUSTIFICATION, ""),
     ),
     Action.REWORK: lambda actor, filing, given: filing_rework(actor=actor, filing=filing),
     **{move.action: _resolver(move.target.value) for move in resolutions()},

@@ -1,4 +1,7 @@
-"""The Click2CallCompanyAuth and Click2CallNumberAuth request bodies. Pure: no ORM, no network, no clock."""
+"""The Click2CallCompanyAuth and Click2CallNumberAuth request bodies.
+
+Pure: no ORM, no network, no clock.
+"""
 
 import json
 from collections.abc import Mapping, Sequence

@@ -15,7 +15,7 @@
 
   function showState() {
     var waiting = unsaved.has(filingForm());
-    document.querySelectorAll("#workflow form.move button, #workflow a.send-link").forEach(function (el) {
+    document.querySelectorAll("#workflow form.move button, #workflow a.page-link").forEach(function (el) {
       if (el.tagName === "BUTTON") {
         el.disabled = waiting;
       } else {
@@ -39,7 +39,7 @@
   document.addEventListener("change", changed);
   // A link that would bypass the unsaved form (the send page) does nothing meanwhile.
   document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("#workflow a.send-link.disabled");
+    var link = event.target.closest && event.target.closest("#workflow a.page-link.disabled");
     if (link) event.preventDefault();
   });
   // A form being sent takes its own changes along; other forms' changes still count. Listening

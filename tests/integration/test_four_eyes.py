@@ -13,9 +13,10 @@ from filings import errors
 from filings.four_eyes import CONTENT_EVENT_KINDS
 from filings.models import AuditEvent, Document, Filing
 from filings.selectors import review_queue
-from filings.services import editing, review
+from filings.services import editing, numbers, review
 from filings.services.documents import Upload, document_remove, document_upload
 from tests.builders import KINDS, VALID_CODES, complete_filing, image
+from tests.number_builders import add_numbers, file_numbers
 from tests.snapshots import snapshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("volc_settings")]
@@ -204,6 +205,9 @@ def test_the_kinds_are_exactly_what_the_content_services_record(
     )
     other = complete_filing(preparer, code=VALID_CODES[1])  # created, scripts added, uploaded
     assert other.pk
+    found = add_numbers(preparer2, filing.company, ["13800000001", "13800000002"])
+    number_filing = file_numbers(preparer2, found)
+    numbers.filing_number_remove(actor=preparer, filing=number_filing, number=found[0])
 
     recorded = set(
         AuditEvent.objects.filter(actor_id=preparer.pk, filing__isnull=False).values_list(

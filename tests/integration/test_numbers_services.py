@@ -12,7 +12,7 @@ from filings import errors
 from filings.content import content_hash
 from filings.four_eyes import has_changed
 from filings.kinds.number import MAX_NUMBERS
-from filings.models import AuditEvent, Filing, FilingNumber, PhoneNumber
+from filings.models import Filing, FilingNumber, PhoneNumber
 from filings.phone_numbers import LETTERS, SHORT_CODE
 from filings.preflight import content_checks, failed
 from filings.services import editing, numbers, review, sending
@@ -729,82 +729,3 @@ def test_a_received_delete_delists_the_numbers(preparer: User, reviewer: User, f
         "13800000002": ("live", None),
     }
     assert failed(content_checks(fresh(filing))) == []
-
-
-def test_a_decision_makes_the_numbers_live_or_failed(
-    preparer: User, reviewer: User, filed: Any
-) -> None:
-    digits = ["13800000001", "13800000002", "13800000003"]
-    filing = received(reviewer, approve(preparer, reviewer, number_filing(preparer, filed, digits)))
-    start = head()
-
-    counts = numbers.numbers_decide(
-        actor=reviewer,
-        filing=filing,
-        failed={"13800000003": " 号码未实名 ", "13800000002": "号码已停机"},
-        note="  控制台：2 个号码未通过  ",
-    )
-
-    assert counts == {"live": 1, "failed": 2}
-    assert numbers_of(filed) == {
-        "13800000001": ("live", None),
-        "13800000002": ("failed", None),
-        "13800000003": ("failed", None),
-    }
-    assert list(
-        PhoneNumber.objects.order_by("digits").values_list("failure_reason", flat=True)
-    ) == ["", "号码已停机", "号码未实名"]
-    assert events_after(start) == [
-        row(
-            "numbers.decided",
-            reviewer,
-            "filing",
-            filing.pk,
-            filing=filing,
-            data={
-                "live": ["13800000001"],
-                "failed": {"13800000002": "号码已停机", "13800000003": "号码未实名"},
-                "note": "控制台：2 个号码未通过",
-            },
-        )
-    ]
-    # A failed number can be filed again with add.
-    again = numbers.numbers_file(
-        actor=preparer,
-        numbers=list(PhoneNumber.objects.filter(state="failed").values_list("pk", flat=True)),
-        action=ADD,
-    )
-    assert [f.filing_numbers.count() for f in again.filings] == [2]
-
-
-def test_a_decision_is_refused_without_evidence_or_for_numbers_not_pending(
-    preparer: User, reviewer: User, filed: Any
-) -> None:
-    filing = received(
-        reviewer, approve(preparer, reviewer, number_filing(preparer, filed, ["13800000001"]))
-    )
-    draft = number_filing(preparer, filed, ["13800000009"])
-    start = head()
-
-    with pytest.raises(errors.FilingsError) as no_note:
-        numbers.numbers_decide(actor=reviewer, filing=filing, failed={}, note=" ")
-    with pytest.raises(errors.FilingsError) as unknown:
-        numbers.numbers_decide(
-            actor=reviewer, filing=filing, failed={"13800000009": "x"}, note="工单"
-        )
-    with pytest.raises(errors.FilingsError) as not_submitted:
-        numbers.numbers_decide(actor=reviewer, filing=draft, failed={}, note="工单")
-    with pytest.raises(errors.NotPermitted):
-        numbers.numbers_decide(actor=preparer, filing=filing, failed={}, note="工单")
-
-    assert no_note.value.message == str(errors.NOTE_REQUIRED)
-    assert unknown.value.message == str(errors.NUMBERS_NOT_PENDING).format(numbers="13800000009")
-    assert not_submitted.value.message == str(errors.NOT_A_NUMBER_DECISION)
-    assert numbers_of(filed)["13800000001"] == ("pending", None)
-    assert events_after(start) == []
-    numbers.numbers_decide(actor=reviewer, filing=filing, failed={}, note="工单")
-    with pytest.raises(errors.FilingsError):  # decided once: nothing is pending any more
-        numbers.numbers_decide(
-            actor=reviewer, filing=filing, failed={"13800000001": "x"}, note="工单"
-        )
-    assert AuditEvent.objects.filter(kind="numbers.decided").count() == 1

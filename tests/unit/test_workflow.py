@@ -21,6 +21,7 @@ from filings.workflow import (
 
 D, R, A = State.DRAFT, State.IN_REVIEW, State.APPROVED
 S, OK, NO, U = State.SENDING, State.SUBMITTED, State.REJECTED, State.UNKNOWN
+F, X = State.FILED, State.DECLINED
 
 # (action, source) -> (target, event kind), one line per arrow of the diagram.
 EXPECTED: dict[tuple[Action, State], tuple[State, str]] = {
@@ -47,6 +48,11 @@ EXPECTED: dict[tuple[Action, State], tuple[State, str]] = {
     (Action.RESOLVE_NOT_SENT, U): (A, "filing.resolved"),
     # rework (REJECTED → DRAFT)
     (Action.REWORK, NO): (D, "filing.reworked"),
+    # SUBMITTED ──decision──▶ FILED | DECLINED (Volcengine said no, with reasons)
+    (Action.RECORD_FILED, OK): (F, "filing.decided"),
+    (Action.RECORD_DECLINED, OK): (X, "filing.decided"),
+    # a declined filing is reworked as the next attempt (DECLINED → DRAFT)
+    (Action.REWORK, X): (D, "filing.reworked"),
 }
 
 # The arrows of the diagram as bare (source, target) pairs, ignoring which action draws them.
@@ -64,6 +70,9 @@ DIAGRAM_EDGES = {
     (U, NO),
     (U, A),
     (NO, D),
+    (OK, F),
+    (OK, X),
+    (X, D),
 }
 
 ALL_PAIRS = list(itertools.product(Action, State))
@@ -75,7 +84,7 @@ def _id(pair: tuple[Action, State]) -> str:
     return f"{pair[0].value}@{pair[1].value}"
 
 
-def test_the_states_are_the_seven_of_the_design_and_match_the_model() -> None:
+def test_the_states_are_the_nine_of_the_design_and_match_the_model() -> None:
     assert {s.value for s in State} == {
         "DRAFT",
         "IN_REVIEW",
@@ -84,13 +93,15 @@ def test_the_states_are_the_seven_of_the_design_and_match_the_model() -> None:
         "SUBMITTED",
         "REJECTED",
         "UNKNOWN",
+        "FILED",
+        "DECLINED",
     }
     assert {s.value for s in State} == set(Filing.Status.values)
 
 
 def test_every_pair_is_covered_exactly_once() -> None:
-    assert len(ALLOWED) == 14
-    assert len(ALLOWED) + len(REFUSED) == len(Action) * len(State) == 14 * 7
+    assert len(ALLOWED) == 17
+    assert len(ALLOWED) + len(REFUSED) == len(Action) * len(State) == 16 * 9
 
 
 @pytest.mark.parametrize("pair", ALLOWED, ids=_id)
@@ -150,8 +161,10 @@ def test_the_table_draws_exactly_the_arrows_of_the_diagram() -> None:
 
 
 def test_terminal_and_sending_states() -> None:
-    # SUBMITTED is final; SENDING only ends by recording an outcome; UNKNOWN is never resent.
-    assert allowed_actions(OK) == []
+    # FILED is final; SUBMITTED waits for Volcengine's decision; SENDING only ends by recording
+    # an outcome; UNKNOWN is never resent.
+    assert allowed_actions(F) == []
+    assert set(allowed_actions(OK)) == {Action.RECORD_FILED, Action.RECORD_DECLINED}
     assert Action.START_SENDING not in allowed_actions(U)
     assert {check_transition(a, S).target for a in allowed_actions(S)} == {OK, NO, A, U}
 
@@ -171,7 +184,9 @@ def test_terminal_and_sending_states() -> None:
                 Action.RECORD_UNKNOWN,
             },
         ),
-        (OK, set()),
+        (OK, {Action.RECORD_FILED, Action.RECORD_DECLINED}),
+        (F, set()),
+        (X, {Action.REWORK}),
         (NO, {Action.REWORK}),
         (U, {Action.RESOLVE_SUBMITTED, Action.RESOLVE_REJECTED, Action.RESOLVE_NOT_SENT}),
     ],
