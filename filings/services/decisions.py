@@ -17,7 +17,7 @@ from filings.kinds.number import (
 )
 from filings.models import Decision, DecisionReason, Document, Filing, PhoneNumber
 from filings.services.common import Actor, person_move, transition, user_id
-from filings.workflow import Action
+from filings.workflow import Action, State
 
 NUMBER_REFUSED = reason_code("numbers", "refused")
 
@@ -175,3 +175,26 @@ def justification_needed(filing: Filing) -> bool:
             decision.recorded_at, timezone.now(), settings.PORTAL_RESUBMIT_COOLDOWN_HOURS
         )
     )
+
+
+def open_reasons(filing: Filing) -> dict[str, list[tuple[str, str]]]:
+    """The reasons of the decline a rework answers, by what they name (a document kind, a field,
+    "numbers", or "" for the others): target → [(label, details)]. Empty unless the filing is a
+    draft reworked after Volcengine declined it."""
+    if filing.status != State.DRAFT:
+        return {}
+    decision = latest_decision(filing)
+    if (
+        decision is None
+        or decision.outcome != Decision.Outcome.DECLINED
+        or decision.attempt >= filing.attempt
+    ):
+        return {}
+    labels = {code: label for code, _target, label in decline_reasons(filing)}
+    found: dict[str, list[tuple[str, str]]] = {}
+    for reason in decision.reasons.all():
+        label = labels.get(reason.code, reason.code)
+        if reason.number:
+            label = f"{reason.number}: {label}"
+        found.setdefault(reason.target, []).append((label, reason.text))
+    return found

@@ -7,13 +7,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from filings import errors
 from filings.models import Decision, DecisionReason, Filing, PhoneNumber
 from filings.services import review
-from filings.services.decisions import filing_record_decision
+from filings.services.decisions import filing_record_decision, open_reasons
 from tests.audit_rows import events_after, head, row
 from tests.builders import approved_filing, fresh
 from tests.number_builders import (
@@ -325,3 +325,22 @@ def test_the_decision_page_is_for_reviewers_and_submitted_filings(
     answer = client.get(url)
     assert answer.status_code == 302
     assert answer["Location"] == reverse("admin:filings_filing_change", args=[submitted.pk])
+
+
+def test_a_rework_shows_the_reasons_by_what_they_name_until_it_is_sent_again(
+    preparer: User, reviewer: User, submitted: Filing
+) -> None:
+    decide(reviewer, submitted, "declined", reasons=[BLURRED, SCRIPTS, ("other", "盖章")])
+    assert open_reasons(fresh(submitted)) == {}  # declined, not reworked yet
+
+    review.filing_rework(actor=preparer, filing=submitted)
+
+    with translation.override("en"):
+        shown = open_reasons(fresh(submitted))
+    assert shown == {
+        "businessLicense": [("blurred or unreadable", "右下角反光")],
+        "scripts": [("a script does not match the business", "")],
+        "": [("other (say what in the details)", "盖章")],
+    }
+    review.filing_submit(actor=preparer, filing=submitted)
+    assert open_reasons(fresh(submitted)) == {}
