@@ -16,7 +16,8 @@ from django.db.models.functions import Coalesce
 from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, reverse
-from django.utils.translation import gettext_lazy
+from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
 from filings import kinds
 from filings.admin.decision_pages import DecisionPages
@@ -32,6 +33,7 @@ from filings.models import Document, Filing
 from filings.outcomes import describe
 from filings.preflight import content_checks, sending_checks
 from filings.services import editing
+from filings.services.decisions import latest_decision, open_reasons, reason_labels, reason_text
 from filings.workflow import EDITABLE_STATES, State
 
 
@@ -128,6 +130,23 @@ class FilingAdmin(
     def get_readonly_fields(self, request: HttpRequest, obj: Filing | None = None) -> list[str]:
         return ["company", "number_action"] if obj is not None else []
 
+    def get_form(
+        self, request: HttpRequest, obj: Filing | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        """A rework's form shows Volcengine's reasons under the fields they name."""
+        form = super().get_form(request, obj, change, **kwargs)
+        reasons = open_reasons(obj) if obj is not None else {}
+        for name, field in form.base_fields.items():
+            if name in reasons:
+                said = "; ".join(reason_text(label, text) for label, text in reasons[name])
+                field.help_text = format_html(
+                    '<span class="decline-reason">{}: {}</span> {}',
+                    gettext("Volcengine declined"),
+                    said,
+                    field.help_text,
+                )
+        return form
+
     def get_inlines(self, request: HttpRequest, obj: Filing | None) -> list[type[Any]]:
         if obj is not None and obj.kind == Filing.Kind.NUMBER:
             return [DocumentInline, FilingNumberInline]
@@ -194,7 +213,13 @@ class FilingAdmin(
                 else content_checks(filing, present)
             )
             latest = filing.submissions.order_by("-started_at").first()
+            decision = latest_decision(filing)
             context.update(
+                decision=decision,
+                decision_reasons=[
+                    reason_text(label, text) for label, text in reason_labels(filing, decision)
+                ],
+                open_reasons=open_reasons(filing),
                 filing_obj=filing,
                 documents_present=len(present),
                 documents_needed=len(kind.document_kinds),

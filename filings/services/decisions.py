@@ -190,11 +190,31 @@ def open_reasons(filing: Filing) -> dict[str, list[tuple[str, str]]]:
         or decision.attempt >= filing.attempt
     ):
         return {}
-    labels = {code: label for code, _target, label in decline_reasons(filing)}
     found: dict[str, list[tuple[str, str]]] = {}
+    for target, label, text in _labelled(filing, decision):
+        found.setdefault(target, []).append((label, text))
+    return found
+
+
+def _labelled(filing: Filing, decision: Decision) -> list[tuple[str, str, str]]:
+    """(target, label, details) of each reason of `decision`, in the order they were given."""
+    labels = {code: label for code, _target, label in decline_reasons(filing)}
+    found = []
     for reason in decision.reasons.all():
         label = labels.get(reason.code, reason.code)
         if reason.number:
             label = f"{reason.number}: {label}"
-        found.setdefault(reason.target, []).append((label, reason.text))
+        found.append((reason.target, label, reason.text))
     return found
+
+
+def reason_labels(filing: Filing, decision: Decision | None) -> list[tuple[str, str]]:
+    """(label, details) of each reason of `decision` (none for None)."""
+    if decision is None:
+        return []
+    return [(label, text) for _target, label, text in _labelled(filing, decision)]
+
+
+def reason_text(label: str, details: str) -> str:
+    """One reason as a line: its label, and the details when there are any."""
+    return f"{label} ({details})" if details else label

@@ -344,3 +344,28 @@ def test_a_rework_shows_the_reasons_by_what_they_name_until_it_is_sent_again(
     }
     review.filing_submit(actor=preparer, filing=submitted)
     assert open_reasons(fresh(submitted)) == {}
+
+
+def test_the_filing_page_shows_the_decision_and_pins_each_reason_to_its_field(
+    client: Client, preparer: User, reviewer: User, submitted: Filing
+) -> None:
+    decide(
+        reviewer,
+        submitted,
+        "declined",
+        reasons=[("callee_source.unacceptable", "来源须为自有渠道"), BLURRED],
+    )
+    review.filing_rework(actor=preparer, filing=submitted)
+    client.force_login(preparer)
+    client.cookies["django_language"] = "en"
+
+    page = client.get(reverse("admin:filings_filing_change", args=[submitted.pk]))
+
+    html = page.content.decode()
+    assert 'id="attempt"' in html
+    assert 'id="decision"' in html
+    assert "the callee source is not acceptable (来源须为自有渠道)" in html
+    # The callee source field carries its reason right under it.
+    help_text = html[html.index('id="id_callee_source_helptext"') :]
+    assert "来源须为自有渠道" in help_text[: help_text.index("</div>")]
+    assert 'id="open-reasons"' in html
