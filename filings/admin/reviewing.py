@@ -21,6 +21,7 @@ from filings.four_eyes import has_changed
 from filings.models import Document, Filing
 from filings.preflight import sending_checks
 from filings.selectors import filing_timeline, review_queue
+from filings.services.decisions import justification_needed, reason_labels, reason_text
 from filings.workflow import Action
 
 
@@ -114,5 +115,10 @@ class ReviewPages:
             "own_work": own_work,
             "button_groups": groups,
             "may_approve": any(m.action == Action.APPROVE for g in groups for m in g.moves),
+            "decisions": [
+                (decision, [reason_text(*r) for r in reason_labels(filing, decision)])
+                for decision in filing.decisions.select_related("recorded_by").order_by("attempt")
+            ],
+            "justification_needed": justification_needed(filing),
         }
         return TemplateResponse(request, "admin/filings/filing/review.html", context)

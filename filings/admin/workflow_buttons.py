@@ -20,6 +20,7 @@ from filings.content import content_hash
 from filings.forms import MoveForm
 from filings.four_eyes import has_changed
 from filings.models import Document, Filing
+from filings.services.decisions import justification_needed
 from filings.services.review import filing_move
 from filings.workflow import (
     Action,
@@ -62,8 +63,11 @@ def workflow_buttons(
     initial = {}
     if any(Input.SEEN_HASH in move.needs for move in allowed):
         initial[Input.SEEN_HASH.value] = content_hash(filing, documents)
+    # A justification is asked for only where the approve service will want one.
+    asks = any(Input.JUSTIFICATION in move.needs for move in allowed)
+    skipped = {Input.JUSTIFICATION} if asks and not justification_needed(filing) else set()
     return [
-        ButtonGroup(moves, MoveForm(moves[0].needs, initial=initial))
+        ButtonGroup(moves, MoveForm(moves[0].needs - skipped, initial=initial))
         for moves in button_groups(allowed)
     ]
 

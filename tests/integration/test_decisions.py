@@ -369,3 +369,48 @@ def test_the_filing_page_shows_the_decision_and_pins_each_reason_to_its_field(
     help_text = html[html.index('id="id_callee_source_helptext"') :]
     assert "来源须为自有渠道" in help_text[: help_text.index("</div>")]
     assert 'id="open-reasons"' in html
+
+
+def test_reviewers_see_the_attempts_and_what_volcengine_said_before(
+    settings: Any,
+    client: Client,
+    preparer: User,
+    reviewer: User,
+    reviewer2: User,
+    submitted: Filing,
+) -> None:
+    settings.PORTAL_RESUBMIT_COOLDOWN_HOURS = 24
+    decide(reviewer, submitted, "declined", reasons=[BLURRED])
+    review.filing_rework(actor=preparer, filing=submitted)
+    review.filing_submit(actor=preparer, filing=submitted)
+    client.force_login(reviewer2)
+    client.cookies["django_language"] = "en"
+
+    page = client.get(reverse("admin:filings_filing_review", args=[submitted.pk])).content.decode()
+
+    attempts = page[page.index('id="attempts"') :]
+    attempts = attempts[: attempts.index("</section>")]
+    assert "Attempt 2" in attempts
+    assert "Attempt 1 · Declined" in attempts
+    assert "blurred or unreadable (右下角反光)" in attempts
+    assert "approving needs a justification" in attempts
+
+
+def test_the_approve_form_asks_for_a_justification_only_within_the_cooldown(
+    settings: Any,
+    client: Client,
+    preparer: User,
+    reviewer: User,
+    reviewer2: User,
+    submitted: Filing,
+) -> None:
+    settings.PORTAL_RESUBMIT_COOLDOWN_HOURS = 24
+    client.force_login(reviewer2)
+    page = reverse("admin:filings_filing_review", args=[submitted.pk])
+    decide(reviewer, submitted, "declined", reasons=[BLURRED])
+    review.filing_rework(actor=preparer, filing=submitted)
+    review.filing_submit(actor=preparer, filing=submitted)
+    assert 'name="justification"' in client.get(page).content.decode()
+
+    Decision.objects.update(recorded_at=timezone.now() - timedelta(hours=25))
+    assert 'name="justification"' not in client.get(page).content.decode()
