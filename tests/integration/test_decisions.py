@@ -414,3 +414,21 @@ def test_the_approve_form_asks_for_a_justification_only_within_the_cooldown(
 
     Decision.objects.update(recorded_at=timezone.now() - timedelta(hours=25))
     assert 'name="justification"' not in client.get(page).content.decode()
+
+
+def test_auditors_read_the_decisions_and_nobody_changes_them_there(
+    client: Client, auditor: User, reviewer: User, superuser: User, submitted: Filing
+) -> None:
+    decision = decide(reviewer, submitted, "declined", reasons=[BLURRED])
+    client.force_login(auditor)
+    listing = client.get(reverse("admin:filings_decision_changelist"), {"q": "火山示例"})
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == 1
+    detail = client.get(reverse("admin:filings_decision_change", args=[decision.pk]))
+    assert "右下角反光" in detail.content.decode()
+    client.force_login(superuser)
+    answer = client.post(
+        reverse("admin:filings_decision_change", args=[decision.pk]), {"evidence": "改"}
+    )
+    assert answer.status_code == 403
+    assert Decision.objects.get().evidence == "工单 4711：已通过"
