@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from filings.errors import FilingsError
 
@@ -23,6 +23,25 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+class TitledPages(admin.ModelAdmin[Any]):
+    """Each object's page is titled by `page_title(obj)`, not by the object's str()."""
+
+    def page_title(self, obj: Any) -> str:
+        raise NotImplementedError
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context = {**(extra_context or {}), "subtitle": self.page_title(obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @contextmanager

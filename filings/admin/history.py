@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from filings.admin.base import ReadOnlyAdmin
+from filings.admin.base import ReadOnlyAdmin, TitledPages
 from filings.admin.trail import EventKindFilter, FilingFilter, TrailSearchMixin, event_title
 from filings.admin.trail_verify import may_verify, verify_chain_view
 from filings.audit import EVENT_FIELDS
@@ -131,7 +131,7 @@ def submission_title(submission: Submission) -> str:
 
 
 @admin.register(Submission)
-class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
+class SubmissionAdmin(TitledPages, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     export_what = "submissions"
     # What fits a 1366 px screen; the HTTP status and the whole message are on each page.
     list_display = [
@@ -180,17 +180,8 @@ class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     ]
     readonly_fields = fields  # type: ignore[assignment]
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        submission = self.get_object(request, object_id)
-        if submission is not None:
-            extra_context = {**(extra_context or {}), "subtitle": submission_title(submission)}
-        return super().change_view(request, object_id, form_url, extra_context)
+    def page_title(self, obj: Submission) -> str:
+        return submission_title(obj)
 
     @admin.display(description=_("started at"), ordering="started_at")
     def started(self, obj: Submission) -> str:
@@ -233,7 +224,7 @@ class SubmissionAdmin(ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(TrailSearchMixin, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
+class AuditEventAdmin(TitledPages, TrailSearchMixin, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     export_what = "audit"
     list_display = ["seq", "time", "actor_username", "event", "target", "filing_trail"]
     list_filter = [EventKindFilter, FilingFilter, ("created_at", admin.DateFieldListFilter)]
@@ -274,17 +265,8 @@ class AuditEventAdmin(TrailSearchMixin, ViewerAwareMixin, ExportMixin, ReadOnlyA
         }
         return super().changelist_view(request, extra_context)
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        event = self.get_object(request, object_id)
-        if event is not None:
-            extra_context = {**(extra_context or {}), "subtitle": event_title(event)}
-        return super().change_view(request, object_id, form_url, extra_context)
+    def page_title(self, obj: AuditEvent) -> str:
+        return event_title(obj)
 
     @admin.display(description=_("time"), ordering="created_at")
     def time(self, obj: AuditEvent) -> str:
