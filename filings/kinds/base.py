@@ -20,6 +20,12 @@ class Check:
     message: str
 
 
+def filled_in(code: str, value: str, filled: str, missing: str) -> Check:
+    """The check that a text field is filled in: `filled` or `missing` is its message."""
+    ok = bool(value.strip())
+    return Check(code, ok, filled if ok else missing)
+
+
 # `documents` is always the filing's current MAIN document of each kind present (kind → Document),
 # limited to the kind's `document_kinds`; some may be missing while the filing is a draft.
 Documents = Mapping[str, Document]

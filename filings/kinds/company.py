@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from filings.credit_code import validate_credit_code
-from filings.kinds.base import Check, Documents, FilingKind
+from filings.kinds.base import Check, Documents, FilingKind, filled_in
 from filings.models import Document, Filing
 from filings.volc.payload import DOCUMENT_FIELDS, company_auth_payload
 
@@ -40,24 +40,20 @@ def checks(filing: Filing, documents: Documents) -> list[Check]:
         found.append(
             Check("credit_code", False, _("Credit code: %(problem)s") % {"problem": problem})
         )
-    callee_ok = bool(filing.callee_source.strip())
-    found.append(
-        Check(
+    found += [
+        filled_in(
             "callee_source",
-            callee_ok,
-            _("Callee source: filled in") if callee_ok else _("Callee source: not filled in"),
-        )
-    )
-    carrier_ok = bool(filing.business_carrier.strip())
-    found.append(
-        Check(
+            filing.callee_source,
+            _("Callee source: filled in"),
+            _("Callee source: not filled in"),
+        ),
+        filled_in(
             "business_carrier",
-            carrier_ok,
-            _("Business carrier: filled in")
-            if carrier_ok
-            else _("Business carrier: not filled in"),
-        )
-    )
+            filing.business_carrier,
+            _("Business carrier: filled in"),
+            _("Business carrier: not filled in"),
+        ),
+    ]
     scripts = filing.scripts.count()
     found.append(
         Check(

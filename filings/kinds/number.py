@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from filings.kinds.base import Check, Documents, FilingKind
+from filings.kinds.base import Check, Documents, FilingKind, filled_in
 from filings.models import Document, Filing, FilingNumber, PhoneNumber
 from filings.phone_numbers import InvalidNumber, normalise
 from filings.volc.payload import NUMBER_ACTIONS_WITH_LETTER, number_auth_payload
@@ -154,22 +154,15 @@ def checks(filing: Filing, documents: Documents) -> list[Check]:
     and update a script and a scene."""
     found = [_company_filing_check(filing), *_numbers_checks(filing)]
     if filing.number_action in NUMBER_ACTIONS_WITH_LETTER:
-        scene_ok = bool(filing.script_scene.strip())
-        found.append(
-            Check(
+        found += [
+            filled_in(
                 "script_scene",
-                scene_ok,
-                _("Scene: filled in") if scene_ok else _("Scene: not filled in"),
-            )
-        )
-        script_ok = bool(filing.script.strip())
-        found.append(
-            Check(
-                "script",
-                script_ok,
-                _("Script: filled in") if script_ok else _("Script: not filled in"),
-            )
-        )
+                filing.script_scene,
+                _("Scene: filled in"),
+                _("Scene: not filled in"),
+            ),
+            filled_in("script", filing.script, _("Script: filled in"), _("Script: not filled in")),
+        ]
     return found
 
 
