@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.admin.numbers import numbers_by_state
 from filings.admin.retention import CompanyRetentionPages, legal_hold_state, service_state
+from filings.desk.company import company_desk
 from filings.errors import FilingsError
 from filings.forms import CompanyForm
 from filings.models import Company
@@ -70,6 +71,8 @@ class CompanyAdmin(CompanyRetentionPages, admin.ModelAdmin[Company]):
         company = Company.objects.filter(pk=object_id).first() if object_id else None
         if company is not None and request.user.has_perm("filings.view_phonenumber"):
             extra_context["numbers_by_state"] = numbers_by_state(company)
+        if company is not None and request.user.has_perm("filings.view_filing"):
+            extra_context["desk"] = company_desk(company)
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except FilingsError as exc:
