@@ -1,13 +1,16 @@
 """Forms: parse and validate what people type; the services do the writing."""
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from filings.credit_code import normalize_credit_code
+from filings.errors import FilingsError
 from filings.models import CallScript, Company, Document, Filing
+from filings.services.documents import checked_valid_until
 from filings.workflow import Input
 
 
@@ -52,6 +55,19 @@ class DocumentUploadForm(forms.Form):
     image = forms.FileField(label=_("Image"), required=False, allow_empty_file=True)
     front = forms.FileField(label=_("Front side"), required=False, allow_empty_file=True)
     back = forms.FileField(label=_("Back side"), required=False, allow_empty_file=True)
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("The last day the document is valid, if it has one."),
+    )
+
+    def clean_valid_until(self) -> date | None:
+        # The service's own check, so the refusal is shown next to the date field.
+        try:
+            return checked_valid_until(self.cleaned_data.get("valid_until"))
+        except FilingsError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

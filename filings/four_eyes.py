@@ -2,9 +2,9 @@
 
 The rule reads the audit trail, so it covers every change ever made, not only the latest one:
 creating the filing, editing its fields, uploading, replacing or removing any of its documents
-(superseded ones included), adding, editing or deleting its scripts, taking a number out of it,
-adding one of its numbers to the company, and editing its company while the filing could
-still be sent. Superusers are bound like everyone else. The approve
+(superseded ones included) or changing one's validity end date, adding, editing or deleting its
+scripts, taking a number out of it, adding one of its numbers to the company, and editing its
+company while the filing could still be sent. Superusers are bound like everyone else. The approve
 service, the review page and the review queue all ask `changed_by`.
 """
 
@@ -22,6 +22,7 @@ CONTENT_EVENT_KINDS: tuple[str, ...] = (
     "document.uploaded",
     "document.replaced",
     "document.removed",
+    "document.validity_changed",
     "script.created",
     "script.updated",
     "script.deleted",

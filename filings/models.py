@@ -171,6 +171,11 @@ class Document(models.Model):
     TWO_SIDED_KINDS: ClassVar[frozenset[str]] = frozenset(
         {Kind.PROPRIETOR_IDCARD, Kind.OPERATOR_IDCARD}
     )
+    # Documents that expire: a validity end date is expected at upload (optional, but its slot
+    # says when none was given).
+    VALIDITY_EXPECTED_KINDS: ClassVar[frozenset[str]] = frozenset(
+        {Kind.BUSINESS_LICENSE, Kind.PROPRIETOR_IDCARD, Kind.OPERATOR_IDCARD}
+    )
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     filing = models.ForeignKey(Filing, models.PROTECT, related_name="documents")
@@ -218,6 +223,15 @@ class Document(models.Model):
     @property
     def is_sensitive(self) -> bool:
         return self.kind in self.SENSITIVE_KINDS
+
+
+class ExpiringDocument(Document):
+    """The admin's list of documents to renew (filings.selectors.expiring_documents)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("document to renew")
+        verbose_name_plural = _("documents to renew")
 
 
 class CallScript(models.Model):

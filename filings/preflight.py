@@ -1,5 +1,6 @@
 """Pre-flight checks before an approval or a send, each with a message a person can act on."""
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from filings import kinds
@@ -12,14 +13,23 @@ from filings.volc.config import credentials_problems
 
 
 def document_check(kind: str, document: Document | None) -> Check:
-    """One of the kind's documents: uploaded, missing, or purged under the retention rules."""
+    """One of the kind's documents: uploaded, missing, purged under the retention rules, or
+    expired (its validity end date is before today's local date)."""
+    name = {"document": Document.Kind(kind).label}
     if document is None:
-        ok, message = False, _("%(document)s: missing — upload it")
+        ok, message = False, _("%(document)s: missing — upload it") % name
     elif document.purged_at is not None:
-        ok, message = False, _("%(document)s: purged under the retention rules — upload it again")
+        ok = False
+        message = _("%(document)s: purged under the retention rules — upload it again") % name
+    elif document.valid_until is not None and document.valid_until < timezone.localdate():
+        ok = False
+        message = _("%(document)s: expired on %(date)s — upload a valid one") % {
+            **name,
+            "date": document.valid_until.isoformat(),
+        }
     else:
-        ok, message = True, _("%(document)s: uploaded")
-    return Check(f"document.{kind}", ok, message % {"document": Document.Kind(kind).label})
+        ok, message = True, _("%(document)s: uploaded") % name
+    return Check(f"document.{kind}", ok, message)
 
 
 def content_checks(filing: Filing, documents: dict[str, Document] | None = None) -> list[Check]:

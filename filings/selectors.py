@@ -1,12 +1,16 @@
 """Reads for pages and exports: each a fixed number of queries, whatever the row count."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from filings.audit import EVENT_FIELDS
 from filings.four_eyes import changed_by
-from filings.models import AuditEvent, DocumentAccess, Filing, Submission
+from filings.models import AuditEvent, Company, Document, DocumentAccess, Filing, Submission
+from filings.workflow import State
 
 
 def filing_timeline(filing: Filing) -> QuerySet[AuditEvent]:
@@ -60,3 +64,64 @@ def submission_rows(queryset: QuerySet[Submission]) -> Iterator[tuple[object, ..
 
 def audit_rows(queryset: QuerySet[AuditEvent]) -> Iterator[tuple[object, ...]]:
     return queryset.order_by("seq").values_list(*AUDIT_EXPORT_FIELDS).iterator(2000)
+
+
+# A document valid for fewer days than this is listed to be renewed.
+EXPIRY_WARNING_DAYS = 30
+# Filings whose documents went out and are not sent again; every other filing is open.
+SENT_STATES = frozenset({State.SUBMITTED, State.FILED})
+
+
+@dataclass
+class ExpiringDocument:
+    document: Document
+    filing_ids: list[int]
+    days_left: int
+
+    @property
+    def expired(self) -> bool:
+        return self.days_left < 0
+
+
+@dataclass
+class CompanyToRenew:
+    company: Company
+    documents: list[ExpiringDocument] = field(default_factory=list)
+
+    @property
+    def expired_count(self) -> int:
+        return sum(item.expired for item in self.documents)
+
+
+def _latest_of_each_kind() -> Q:
+    """The filing is its company's newest of its kind (company filing, number filing)."""
+    newest = Filing.objects.filter(
+        company_id=OuterRef("filing__company_id"), kind=OuterRef("filing__kind")
+    ).order_by("-created_at", "-pk")
+    return Q(filing_id=Subquery(newest.values("pk")[:1]))
+
+
+def expiring_documents(today: date | None = None) -> list[CompanyToRenew]:
+    """Per company in service, the current documents of its open filings and of its newest
+    filing of each kind that stop being valid within EXPIRY_WARNING_DAYS (or already did),
+    soonest first. One query."""
+    today = today or timezone.localdate()
+    rows = (
+        Document.objects.filter(
+            Q(filing__status__in=set(State) - SENT_STATES) | _latest_of_each_kind(),
+            part=Document.Part.MAIN,
+            superseded_at__isnull=True,
+            purged_at__isnull=True,
+            valid_until__lte=today + timedelta(days=EXPIRY_WARNING_DAYS),
+            filing__company__service_ended_on__isnull=True,
+        )
+        .select_related("filing__company")
+        .order_by("filing__company__name", "filing__company_id", "valid_until", "kind", "pk")
+    )
+    companies: dict[int, CompanyToRenew] = {}
+    for document in rows:
+        company = document.filing.company
+        entry = companies.setdefault(company.pk, CompanyToRenew(company))
+        days_left = (document.valid_until - today).days if document.valid_until else 0
+        entry.documents.append(ExpiringDocument(document, [document.filing_id], days_left))
+    return list(companies.values())

@@ -1,5 +1,6 @@
 """The documents page of a filing: one slot per kind, uploads with progress, replace and remove."""
 
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -23,9 +25,12 @@ from filings.kinds import Check
 from filings.models import Document, Filing
 from filings.personal_data import hidden_kinds
 from filings.preflight import content_checks
+from filings.services.decisions import open_reasons
 from filings.services.documents import (
+    VALID_UNTIL_NOT_A_DATE,
     Upload,
     document_remove,
+    document_set_valid_until,
     document_upload,
     document_upload_sides,
 )
@@ -103,6 +108,32 @@ def state_note(filing: Filing, can_upload: bool) -> str:
     return ""
 
 
+def validity(document: Document | None, kind: str) -> dict[str, Any]:
+    """What a slot says about its document's validity end date."""
+    expected = kind in Document.VALIDITY_EXPECTED_KINDS
+    if document is None or document.purged_at is not None:
+        return {"expected": expected}
+    until = document.valid_until
+    today = timezone.localdate()
+    return {
+        "expected": expected,
+        "until": until,
+        "missing": expected and until is None,
+        "expired": until is not None and until < today,
+        "days_left": (until - today).days if until is not None else None,
+    }
+
+
+def _date_or_none(raw: str) -> date | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FilingsError(str(VALID_UNTIL_NOT_A_DATE)) from None
+
+
 class DocumentPages:
     """Mixed into FilingAdmin: URLs and views of the documents page."""
 
@@ -124,6 +155,11 @@ class DocumentPages:
                 view(self.document_remove_view),
                 name="filings_filing_document_remove",
             ),
+            path(
+                "<int:pk>/documents/valid-until/",
+                view(self.document_valid_until_view),
+                name="filings_filing_document_valid_until",
+            ),
         ]
 
     def documents_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -132,6 +168,7 @@ class DocumentPages:
         filing = get_object_or_404(Filing.objects.select_related("company"), pk=pk)
         present = current_documents(filing)
         hidden = hidden_kinds(request.user)
+        reasons = open_reasons(filing)
         slots = [
             {
                 "kind": kind,
@@ -139,6 +176,8 @@ class DocumentPages:
                 "two_sided": kind in Document.TWO_SIDED_KINDS,
                 "document": present.get(kind),
                 "hidden": kind in hidden,
+                "validity": validity(present.get(kind), kind),
+                "reasons": reasons.get(kind, []),
             }
             for kind in kinds.kind_of(filing).document_kinds
         ]
@@ -198,6 +237,7 @@ class DocumentPages:
                         filing=filing,
                         kind=data["kind"],
                         upload=_read(data["image"]),
+                        valid_until=data["valid_until"],
                     )
                 else:
                     document = document_upload_sides(
@@ -206,6 +246,7 @@ class DocumentPages:
                         kind=data["kind"],
                         front=_read(data["front"]),
                         back=_read(data["back"]),
+                        valid_until=data["valid_until"],
                     )
             except ValidationError as exc:
                 errors["image"] = exc.messages
@@ -247,3 +288,27 @@ class DocumentPages:
         except FilingsError as exc:
             messages.error(request, exc.message)
         return self._back(pk)
+
+    def document_valid_until_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Set or correct the validity end date of a current document (empty: none)."""
+        if request.method != "POST":
+            return HttpResponse(status=405, headers={"Allow": "POST"})
+        filing = get_object_or_404(Filing, pk=pk)
+        kind = request.POST.get("kind", "")
+        if kind not in kinds.kind_of(filing).document_kinds:
+            return HttpResponse(str(UNKNOWN_DOCUMENT_KIND), status=400)
+        try:
+            document_set_valid_until(
+                actor=request.user,
+                filing=filing,
+                kind=kind,
+                valid_until=_date_or_none(request.POST.get("valid_until", "")),
+            )
+            messages.success(request, _("Validity end date saved."))
+        except FilingsError as exc:
+            messages.error(request, exc.message)
+        return self._back(pk)
+
+
+# The documents-to-renew page is registered with the documents page it belongs to.
+from filings.admin import expiring  # noqa: E402, F401

@@ -41,6 +41,7 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     "document.uploaded": _("Document uploaded"),
     "document.replaced": _("Document replaced"),
     "document.removed": _("Document removed"),
+    "document.validity_changed": _("Document's validity end date changed"),
     "document.purged": _("Document purged"),
     "document.viewed": _("ID image viewed"),
     "document.fetched": _("Document URL fetched"),

@@ -2,12 +2,14 @@
 
 import hashlib
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from filings import audit, kinds
 from filings.errors import NOT_EDITABLE, UNKNOWN_DOCUMENT_KIND, FilingsError
@@ -19,6 +21,24 @@ from filings.services.common import Actor, require_perm, user_id
 from filings.services.editing import editable_filing, touch
 from filings.storage import document_key, objects_removed_on_error, save_object
 from filings.workflow import EDITABLE_STATES
+
+VALID_UNTIL_NOT_A_DATE = gettext_lazy("The validity end date must be a date (YYYY-MM-DD).")
+VALID_UNTIL_PAST = gettext_lazy(
+    "The validity end date {date} has passed: upload a document that is still valid."
+)
+NO_CURRENT_DOCUMENT = gettext_lazy("{document}: there is no current document to date.")
+
+
+def checked_valid_until(valid_until: object) -> date | None:
+    """A validity end date as the services accept it: None, or a date not in the past (local
+    date); FilingsError otherwise."""
+    if valid_until is None:
+        return None
+    if not isinstance(valid_until, date) or isinstance(valid_until, datetime):
+        raise FilingsError(str(VALID_UNTIL_NOT_A_DATE))
+    if valid_until < timezone.localdate():
+        raise FilingsError(str(VALID_UNTIL_PAST).format(date=valid_until.isoformat()))
+    return valid_until
 
 
 @dataclass(frozen=True)
@@ -78,6 +98,7 @@ def _new_document(
     data: bytes,
     info: ImageInfo,
     keys: list[str],
+    valid_until: date | None,
 ) -> Document:
     key = document_key(filing.uuid, kind, info.extension)
     save_object(key, data)
@@ -96,6 +117,7 @@ def _new_document(
         height=info.height,
         sha256=info.sha256,
         uploaded_by_id=user_id(actor),
+        valid_until=valid_until,
     )
 
 
@@ -112,7 +134,11 @@ def _describe(document: Document) -> dict[str, object]:
 
 
 def _store(
-    actor: Actor, filing: Filing, kind: str, parts: list[tuple[str, str, bytes, ImageInfo]]
+    actor: Actor,
+    filing: Filing,
+    kind: str,
+    parts: list[tuple[str, str, bytes, ImageInfo]],
+    valid_until: date | None,
 ) -> Document:
     """Save the objects, then in one transaction supersede the old rows and add the new ones.
 
@@ -129,7 +155,7 @@ def _store(
     with objects_removed_on_error() as keys:
         # Storage I/O first, outside the transaction, so no database lock waits on the network.
         documents = [
-            _new_document(actor, filing, kind, part, name, data, info, keys)
+            _new_document(actor, filing, kind, part, name, data, info, keys, valid_until)
             for part, name, data, info in parts
         ]
         with transaction.atomic():
@@ -141,33 +167,52 @@ def _store(
                 document.filing = filing
                 document.save()
             main = documents[0]
+            data: dict[str, object] = {
+                "kind": kind,
+                "files": [_describe(d) for d in documents],
+                "replaced": replaced,
+            }
+            if valid_until is not None:
+                data["valid_until"] = valid_until.isoformat()
             audit.record(
                 actor=actor,
                 kind="document.replaced" if replaced else "document.uploaded",
                 target=main,
                 filing=filing,
-                data={
-                    "kind": kind,
-                    "files": [_describe(d) for d in documents],
-                    "replaced": replaced,
-                },
+                data=data,
             )
             touch(actor, filing, reason="document.uploaded")
     return main
 
 
-def document_upload(*, actor: Actor, filing: Filing, kind: str, upload: Upload) -> Document:
-    """Store one image for `kind` (for an ID card: one image already showing both sides)."""
+def document_upload(
+    *,
+    actor: Actor,
+    filing: Filing,
+    kind: str,
+    upload: Upload,
+    valid_until: date | None = None,
+) -> Document:
+    """Store one image for `kind` (for an ID card: one image already showing both sides),
+    valid until `valid_until` when given."""
     label = _label(filing, kind)
+    valid_until = checked_valid_until(valid_until)
     data, info = _cleaned(upload.data, _inspect(upload, label), label)
-    return _store(actor, filing, kind, [(Document.Part.MAIN, upload.name, data, info)])
+    return _store(actor, filing, kind, [(Document.Part.MAIN, upload.name, data, info)], valid_until)
 
 
 def document_upload_sides(
-    *, actor: Actor, filing: Filing, kind: str, front: Upload, back: Upload
+    *,
+    actor: Actor,
+    filing: Filing,
+    kind: str,
+    front: Upload,
+    back: Upload,
+    valid_until: date | None = None,
 ) -> Document:
     """Store front and back of an ID card and the one composed image the API takes."""
     label = _label(filing, kind)
+    valid_until = checked_valid_until(valid_until)
     front_label = f"{label} · {Document.Part.FRONT.label}"
     back_label = f"{label} · {Document.Part.BACK.label}"
     front_info = _inspect(front, front_label)
@@ -194,6 +239,7 @@ def document_upload_sides(
             (Document.Part.FRONT, front.name, front_data, front_info),
             (Document.Part.BACK, back.name, back_data, back_info),
         ],
+        valid_until,
     )
 
 
@@ -214,3 +260,37 @@ def document_remove(*, actor: Actor, filing: Filing, kind: str) -> None:
         data={"kind": kind, "removed": [str(d.uuid) for d in current]},
     )
     touch(actor, filing, reason="document.removed")
+
+
+@transaction.atomic
+def document_set_valid_until(
+    *, actor: Actor, filing: Filing, kind: str, valid_until: date | None
+) -> Document:
+    """Set or correct the validity end date of the filing's current `kind` without uploading it
+    again (None: no end date). A change of the filing's content for four-eyes."""
+    label = _label(filing, kind)
+    valid_until = checked_valid_until(valid_until)
+    filing = editable_filing(actor, filing.pk)
+    current = list(filing.documents.filter(kind=kind, superseded_at__isnull=True))
+    main = next((d for d in current if d.part == Document.Part.MAIN), None)
+    if main is None:
+        raise FilingsError(str(NO_CURRENT_DOCUMENT).format(document=label))
+    if main.valid_until == valid_until:
+        return main
+    before = main.valid_until
+    Document.objects.filter(pk__in=[d.pk for d in current]).update(valid_until=valid_until)
+    main.valid_until = valid_until
+    audit.record(
+        actor=actor,
+        kind="document.validity_changed",
+        target=main,
+        filing=filing,
+        data={
+            "kind": kind,
+            "document": str(main.uuid),
+            "before": before.isoformat() if before else None,
+            "after": valid_until.isoformat() if valid_until else None,
+        },
+    )
+    touch(actor, filing, reason="document.validity_changed")
+    return main

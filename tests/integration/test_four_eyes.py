@@ -2,6 +2,7 @@
 their review queue. The approve service and the queue ask the same question of the audit trail."""
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,12 @@ from filings.four_eyes import CONTENT_EVENT_KINDS
 from filings.models import AuditEvent, Document, Filing
 from filings.selectors import review_queue
 from filings.services import editing, numbers, review
-from filings.services.documents import Upload, document_remove, document_upload
+from filings.services.documents import (
+    Upload,
+    document_remove,
+    document_set_valid_until,
+    document_upload,
+)
 from tests.builders import KINDS, VALID_CODES, complete_filing, image
 from tests.number_builders import add_numbers, file_numbers
 from tests.snapshots import snapshot
@@ -199,6 +205,9 @@ def test_the_kinds_are_exactly_what_the_content_services_record(
     editing.script_update(actor=preparer, script=script, content="改过")
     editing.script_delete(actor=preparer, script=script)
     document_upload(actor=preparer, filing=filing, kind=LICENCE, upload=Upload("a.jpg", image(9)))
+    document_set_valid_until(
+        actor=preparer, filing=filing, kind=LICENCE, valid_until=date.today() + timedelta(days=400)
+    )
     document_remove(actor=preparer, filing=filing, kind=LICENCE)
     editing.company_update(
         actor=preparer, company=filing.company, name="改名有限公司", credit_code=VALID_CODES[0]
