@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q, Subquery
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,16 +24,16 @@ from filings.desk.queries import (
 )
 from filings.desk.steps import NextStep, moved_by_portal, next_steps, roles_holding
 from filings.models import Company, Decision, Document, Filing
+from filings.selectors import EXPIRY_WARNING_DAYS
 from filings.services.decisions import decline_reasons, reason_text
 from filings.workflow import State, moves_from
 
-EXPIRING_WITHIN = timedelta(days=30)
+EXPIRING_WITHIN = timedelta(days=EXPIRY_WARNING_DAYS)  # as the "Documents to renew" page
 ROWS = 20  # at most this many number filings and blockers are listed; the counts cover all
 # A missing document holds up only a filing that is still to be sent.
 UNSENT_STATES = frozenset({State.DRAFT, State.IN_REVIEW, State.APPROVED})
 # Who starts a company's first filing.
 CREATE_FILING = "filings.add_filing"
-EXPIRING_PAGE = "admin:filings_expiring_documents"
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class CompanyDesk:
     blockers: list[Blocker]  # at most ROWS, the ones waiting longest first
     blockers_total: int
     last_decision: LastDecision | None
-    expiring_url: str
+    expiring_url: str  # the "Documents to renew" page
     alert_days: int
     counts: dict[str, int] = field(default_factory=dict)  # blockers by code
 
@@ -155,7 +155,7 @@ def _document_name(kind: str) -> str:
 
 
 def _document_blockers(
-    filing: Filing, line: FilingLine, documents: Current, today: date
+    filing: Filing, line: FilingLine, documents: Current, today: date, in_service: bool
 ) -> list[Blocker]:
     found = []
     if filing.status in UNSENT_STATES:
@@ -167,10 +167,11 @@ def _document_blockers(
             ) % {"count": len(missing)}
             names = ", ".join(_document_name(kind) for kind in missing)
             found.append(Blocker("documents_missing", text, line, detail=names))
+    # Nothing is renewed for a company whose service ended (nor listed to renew).
     expiring = sorted(
         (valid_until, kind)
         for kind, valid_until in documents
-        if valid_until is not None and valid_until <= today + EXPIRING_WITHIN
+        if in_service and valid_until is not None and valid_until <= today + EXPIRING_WITHIN
     )
     for valid_until, kind in expiring:
         if valid_until < today:
@@ -237,14 +238,6 @@ def _last_decision(company: Company) -> LastDecision | None:
     )
 
 
-def expiring_page_url() -> str:
-    """The list of documents to renew, where the portal has one."""
-    try:
-        return reverse(EXPIRING_PAGE)
-    except NoReverseMatch:
-        return ""
-
-
 def company_desk(company: Company, *, now: datetime | None = None) -> CompanyDesk:
     """Where `company` is: its company filing, its open number filings, what blocks it, who
     moves each filing next, and Volcengine's last decision."""
@@ -267,7 +260,11 @@ def company_desk(company: Company, *, now: datetime | None = None) -> CompanyDes
         state_blocker = _state_blocker(filing, line, cutoff)
         if state_blocker is not None:
             blockers.append(state_blocker)
-        blockers.extend(_document_blockers(filing, line, documents[filing.pk], today))
+        blockers.extend(
+            _document_blockers(
+                filing, line, documents[filing.pk], today, company.service_ended_on is None
+            )
+        )
     # Alerts first, then what waits longest.
     blockers.sort(key=lambda b: (not b.alert, b.filing.since if b.filing else now))
     if company_filing is None:
@@ -290,7 +287,7 @@ def company_desk(company: Company, *, now: datetime | None = None) -> CompanyDes
         blockers=blockers[:ROWS],
         blockers_total=len(blockers),
         last_decision=_last_decision(company),
-        expiring_url=expiring_page_url(),
+        expiring_url=reverse("admin:filings_expiring_documents"),
         alert_days=settings.PORTAL_WAITING_ALERT_DAYS,
         counts=counts,
     )

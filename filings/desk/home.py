@@ -33,7 +33,6 @@ ROWS = 20
 AUDIT = "filings.export_history"  # reads and exports the trail: the auditor's lists
 PURGED = "document.purged"
 VIEWED = "document.viewed"
-DECIDED = "filing.decided"
 
 
 @dataclass(frozen=True)
@@ -222,56 +221,65 @@ def _document_name(data: object) -> str:
 
 
 def auditor_lists(user: User) -> list[HomeList]:
-    """Recent sends, decisions, purges and views of ID images, newest first; seven queries."""
+    """Recent sends, decisions, purges and views of ID images, newest first, each for whoever
+    may open its full list; seven queries."""
     lists = []
     if user.has_perm("filings.view_submission"):
-        sends = Submission.objects.select_related("filing__company", "actor").order_by(
-            "-started_at", "-pk"
-        )[:ROWS]
-        lists.append(
-            HomeList(
-                "recent-sends",
-                _("Sends to Volcengine"),
-                Submission.objects.count(),
-                [
-                    Row(
-                        label=f"{filing_label(s.filing)} · {s.get_outcome_display()}",
-                        company=s.filing.company.name,
-                        when=s.started_at,
-                        url=reverse("admin:filings_submission_change", args=[s.pk]),
-                        note=s.provider_request_id,
-                        who=s.actor.get_username(),
-                    )
-                    for s in sends
-                ],
-                reverse("admin:filings_submission_changelist"),
+        lists.append(_sends())
+    if user.has_perm("filings.view_decision"):
+        lists.append(_decisions())
+    if user.has_perm("filings.view_auditevent"):
+        lists.extend(_purges_and_views())
+    return lists
+
+
+def _sends() -> HomeList:
+    sends = Submission.objects.select_related("filing__company", "actor").order_by(
+        "-started_at", "-pk"
+    )[:ROWS]
+    return HomeList(
+        "recent-sends",
+        _("Sends to Volcengine"),
+        Submission.objects.count(),
+        [
+            Row(
+                label=f"{filing_label(s.filing)} · {s.get_outcome_display()}",
+                company=s.filing.company.name,
+                when=s.started_at,
+                url=reverse("admin:filings_submission_change", args=[s.pk]),
+                note=s.provider_request_id,
+                who=s.actor.get_username(),
             )
-        )
-    if not user.has_perm("filings.view_auditevent"):
-        return lists
-    trail = reverse("admin:filings_auditevent_changelist")
+            for s in sends
+        ],
+        reverse("admin:filings_submission_changelist"),
+    )
+
+
+def _decisions() -> HomeList:
     decisions = Decision.objects.select_related("filing__company", "recorded_by").order_by(
         "-recorded_at", "-pk"
     )[:ROWS]
-    lists.append(
-        HomeList(
-            "recent-decisions",
-            _("Volcengine's decisions"),
-            Decision.objects.count(),
-            [
-                Row(
-                    label=f"{filing_label(d.filing)} · {d.get_outcome_display()}",
-                    company=d.filing.company.name,
-                    when=d.recorded_at,
-                    url=_filing_url(d.filing_id),
-                    note=str(d.decided_on),
-                    who=d.recorded_by.get_username(),
-                )
-                for d in decisions
-            ],
-            f"{trail}?kind={DECIDED}",
-        )
+    return HomeList(
+        "recent-decisions",
+        _("Volcengine's decisions"),
+        Decision.objects.count(),
+        [
+            Row(
+                label=f"{filing_label(d.filing)} · {d.get_outcome_display()}",
+                company=d.filing.company.name,
+                when=d.recorded_at,
+                url=_filing_url(d.filing_id),
+                note=str(d.decided_on),
+                who=d.recorded_by.get_username(),
+            )
+            for d in decisions
+        ],
+        reverse("admin:filings_decision_changelist"),
     )
+
+
+def _purges_and_views() -> list[HomeList]:
     counts = AuditEvent.objects.filter(kind__in=[PURGED, VIEWED]).aggregate(
         purged=Count("pk", filter=Q(kind=PURGED)), viewed=Count("pk", filter=Q(kind=VIEWED))
     )
@@ -294,23 +302,21 @@ def auditor_lists(user: User) -> list[HomeList]:
             for e in found
         ]
 
-    lists.append(
+    trail = reverse("admin:filings_auditevent_changelist")
+    accesses = reverse("admin:filings_documentaccess_changelist")
+    return [
         HomeList(
             "recent-purges",
             _("Documents purged"),
             counts["purged"],
             events(PURGED),
             f"{trail}?kind={PURGED}",
-        )
-    )
-    accesses = reverse("admin:filings_documentaccess_changelist")
-    lists.append(
+        ),
         HomeList(
             "recent-views",
             _("ID images viewed"),
             counts["viewed"],
             events(VIEWED),
             f"{accesses}?kind={VIEWED}",
-        )
-    )
-    return lists
+        ),
+    ]

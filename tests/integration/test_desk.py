@@ -1,6 +1,7 @@
 """The desk's reads for a company: each blocker, the next step and who holds it (from the
 workflow and roles tables), the last decision with its reasons, and a fixed number of queries."""
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -168,7 +169,7 @@ def test_a_withdrawn_draft_is_not_changes_requested(preparer: User) -> None:
 
 
 def test_expiring_and_expired_documents_are_blockers_the_expired_one_first(
-    preparer: User, reviewer: User
+    client: Client, preparer: User, reviewer: User
 ) -> None:
     filing = approved_filing(preparer, reviewer)
     today = timezone.localdate()
@@ -184,6 +185,17 @@ def test_expiring_and_expired_documents_are_blockers_the_expired_one_first(
         (f"Administrator ID document (管理员证件) expired on {today - timedelta(1)}", True),
         (f"Business licence (营业执照) valid until {today + timedelta(10)}", False),
     ]
+    # The page links them to the documents to renew.
+    client.force_login(preparer)
+    page = client.get(reverse("admin:filings_company_change", args=[filing.company_id]))
+    blockers = re.search(
+        r'<div class="desk-part" id="desk-blockers">.*?</div>', page.content.decode(), re.S
+    )
+    assert blockers
+    assert blockers.group(0).count(reverse("admin:filings_expiring_documents")) == 2
+    # Nothing is renewed once the company's service ended.
+    Company.objects.filter(pk=filing.company_id).update(service_ended_on=today)
+    assert "document_expiring" not in codes(desk_of(filing))
 
 
 def test_waiting_on_volcengine_counts_days_from_the_accepted_send_and_alerts_past_the_age(
