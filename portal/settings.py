@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "filings.apps.FilingsConfig",
+    "filings.bulk.apps.BulkConfig",
 ]
 
 # Background work (Django's Tasks API, the django-tasks backport): tasks are rows in the portal's
@@ -290,6 +291,10 @@ VOLC_REGION = env_str("VOLC_REGION", "cn-beijing")
 VOLC_CONNECT_TIMEOUT = env_float("VOLC_CONNECT_TIMEOUT", 5.0)
 VOLC_READ_TIMEOUT = env_float("VOLC_READ_TIMEOUT", 30.0)
 VOLC_RESPONSE_MAX_BYTES = env_int("VOLC_RESPONSE_MAX_BYTES", 256 * 1024)
+# Bulk sends keep to this many requests per second towards Volcengine, all workers together.
+VOLC_MAX_REQUESTS_PER_SECOND = env_float("VOLC_MAX_REQUESTS_PER_SECOND", 5.0)
+if not VOLC_MAX_REQUESTS_PER_SECOND > 0:
+    raise ImproperlyConfigured("VOLC_MAX_REQUESTS_PER_SECOND must be more than 0.")
 
 # The sandbox's keys and whether it fetches the pictures (VOLC_SANDBOX_ENABLED is above).
 VOLC_SANDBOX_ACCESSKEY = env_str("VOLC_SANDBOX_ACCESSKEY", "AKLTsandboxdemo0001")

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
 from filings import kinds
+from filings.admin.bulk_actions import BulkActions
 from filings.admin.decision_pages import DecisionPages
 from filings.admin.documents import DocumentPages
 from filings.admin.inlines import CallScriptInline, CompanyAutocomplete, DocumentInline
@@ -72,7 +73,7 @@ def form_errors(form: BaseForm, formsets: list[BaseFormSet[Any]], form_id: str) 
 
 @admin.register(Filing)
 class FilingAdmin(
-    DocumentPages, ReviewPages, WorkflowButtons, SendPages, DecisionPages, admin.ModelAdmin[Filing]
+    DocumentPages, ReviewPages, WorkflowButtons, SendPages, DecisionPages, BulkActions
 ):
     form = FilingForm
     list_display = [
