@@ -66,6 +66,19 @@ FIELD_PROBLEMS: dict[str, tuple[tuple[str, StrOrPromise], ...]] = {
 }
 
 
+# What each field is called where a reason names it.
+FIELD_LABELS: dict[str, StrOrPromise] = {
+    "company_name": _("Company name"),
+    "credit_code": _("Credit code"),
+    "callee_source": _("Callee source"),
+    "business_carrier": _("Business carrier"),
+    "scripts": _("Call scripts"),
+    "script": _("Script"),
+    "script_scene": _("Scene"),
+    "numbers": _("Numbers"),
+}
+
+
 def reason_code(target: str, problem: str) -> str:
     return f"{target}.{problem}"
 

@@ -1,5 +1,6 @@
 """The page where a reviewer records Volcengine's decision on a submitted filing."""
 
+import re
 from datetime import date
 from typing import Any
 
@@ -17,8 +18,11 @@ from django.utils.translation import gettext_lazy
 from filings.errors import FilingsError
 from filings.models import Decision, Filing
 from filings.phone_numbers import InvalidNumber, normalise
-from filings.services.decisions import decline_reasons, filing_record_decision
+from filings.services.decisions import filing_record_decision, grouped_reasons
 from filings.workflow import REVIEW, State
+
+# A refused number as written (digits, spaces, +, dashes, brackets), then its reason.
+NUMBER_THEN_REASON = re.compile(r"^\s*([+(0-9][0-9\s()+\-]*[0-9])\s*(.*)$")
 
 
 class DecisionForm(forms.Form):
@@ -28,7 +32,8 @@ class DecisionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     decided_on = forms.DateField(
-        label=gettext_lazy("decided on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("decided on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     evidence = forms.CharField(
         label=gettext_lazy("Evidence (ticket number, the message Volcengine sent)"),
@@ -62,7 +67,7 @@ class DecisionForm(forms.Form):
         self.filing = filing
         reasons = self.fields["reasons"]
         assert isinstance(reasons, forms.MultipleChoiceField)  # noqa: S101  # nosec B101
-        reasons.choices = [(code, label) for code, _target, label in decline_reasons(filing)]
+        reasons.choices = grouped_reasons(filing)
         if filing.kind != Filing.Kind.NUMBER:
             del self.fields["failed_numbers"]
 
@@ -72,7 +77,8 @@ class DecisionForm(forms.Form):
         for line_no, line in enumerate(self.cleaned_data["failed_numbers"].splitlines(), 1):
             if not line.strip():
                 continue
-            written, _space, reason = line.strip().partition(" ")
+            match = NUMBER_THEN_REASON.match(line)
+            written, reason = (match.group(1), match.group(2)) if match else (line.strip(), "")
             try:
                 digits = normalise(written)
             except InvalidNumber as exc:

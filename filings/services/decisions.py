@@ -7,9 +7,17 @@ from datetime import date
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from filings import audit, errors, kinds
-from filings.decisions import OTHER, needs_justification, reason_code, reasons_for, target_of
+from filings.decisions import (
+    FIELD_LABELS,
+    OTHER,
+    needs_justification,
+    reason_code,
+    reasons_for,
+    target_of,
+)
 from filings.kinds.number import (
     NUMBER_STATE_AFTER_DECISION,
     NUMBER_STATE_WHEN_REFUSED,
@@ -34,6 +42,21 @@ def decline_reasons(filing: Filing) -> list[tuple[str, str, str]]:
             fields=fields,
         )
     ]
+
+
+def target_label(target: str) -> str:
+    """What a reason's target is called: a document kind's name, a field's, or "Other"."""
+    if target in Document.Kind.values:
+        return str(Document.Kind(target).label)
+    return str(FIELD_LABELS.get(target, _("Other")))
+
+
+def grouped_reasons(filing: Filing) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The reasons of `decline_reasons`, grouped under what they name, for a form's choices."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code, target, label in decline_reasons(filing):
+        groups.setdefault(target, []).append((code, label))
+    return [(target_label(target), choices) for target, choices in groups.items()]
 
 
 def _checked_reasons(

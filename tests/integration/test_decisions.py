@@ -432,3 +432,29 @@ def test_auditors_read_the_decisions_and_nobody_changes_them_there(
     )
     assert answer.status_code == 403
     assert Decision.objects.get().evidence == "工单 4711：已通过"
+
+
+def test_the_decision_page_reads_refused_numbers_in_any_written_form(
+    client: Client, preparer: User, reviewer: User
+) -> None:
+    company = filed_company(preparer, reviewer)
+    digits = ["13800000001", "13800000002", "057188886666"]
+    filing = received(
+        reviewer, approve(preparer, reviewer, number_filing(preparer, company, digits))
+    )
+    client.force_login(reviewer)
+    answer = client.post(
+        reverse("admin:filings_filing_decision", args=[filing.pk]),
+        {
+            "outcome": "filed",
+            "decided_on": timezone.localdate().isoformat(),
+            "evidence": EVIDENCE,
+            "failed_numbers": "+86 138 0000 0002 号码未实名\n\n(0571) 8888-6666  固话未开通",
+        },
+    )
+    assert answer.status_code == 302
+    assert dict(PhoneNumber.objects.values_list("digits", "failure_reason")) == {
+        "13800000001": "",
+        "13800000002": "号码未实名",
+        "057188886666": "固话未开通",
+    }
