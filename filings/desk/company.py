@@ -3,21 +3,24 @@ number of its filings, documents or decisions: its filings that matter (the late
 filing and the number filings not yet filed), their current documents, and its last decision
 with that decision's reasons."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db.models import Q, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from filings import kinds
 from filings.desk.queries import (
     CHANGES_REQUESTED,
     alert_cutoff,
     filing_label,
+    kind_label,
     last_move_kind,
     state_since,
     whole_days,
@@ -34,6 +37,12 @@ ROWS = 20  # at most this many number filings and blockers are listed; the count
 UNSENT_STATES = frozenset({State.DRAFT, State.IN_REVIEW, State.APPROVED})
 # Who starts a company's first filing.
 CREATE_FILING = "filings.add_filing"
+PK = "__pk__"
+
+NO_COMPANY_FILING = gettext_lazy("No company filing yet")
+CHANGES_WANTED = gettext_lazy("Changes requested by the reviewer")
+REFUSED = gettext_lazy("Refused by Volcengine when sent")
+OUTCOME_UNKNOWN = gettext_lazy("Sent, but the outcome is unknown")
 
 
 @dataclass(frozen=True)
@@ -88,65 +97,144 @@ class CompanyDesk:
     counts: dict[str, int] = field(default_factory=dict)  # blockers by code
 
 
-def _line(filing: Filing, now: datetime) -> FilingLine:
-    since = getattr(filing, "since", None) or filing.updated_at
-    return FilingLine(
-        pk=filing.pk,
-        label=filing_label(filing),
-        status=filing.status,
-        status_label=str(State(filing.status).label),
-        attempt=filing.attempt,
-        since=since,
-        days=whole_days(since, now),
-        url=reverse("admin:filings_filing_change", args=[filing.pk]),
-        steps=next_steps(filing.status),
-        by_portal=moved_by_portal(filing.status),
-        done=not moves_from(filing.status),
-    )
+@dataclass(frozen=True)
+class _Seen:
+    """A filing as read for the desk (plain values: a company may have thousands)."""
+
+    pk: int
+    kind: str
+    number_action: str
+    status: str
+    attempt: int
+    review_comment: str
+    since: datetime
+    last_move: str | None
 
 
-def _filings(company: Company) -> list[Filing]:
-    """The latest company filing and every number filing not yet filed, with how they got
-    where they are and since when. One query."""
+@dataclass(frozen=True)
+class _Found:
+    """A blocker before it is shown: it is worded, and its filing becomes a FilingLine, only if
+    it is listed (a company may have thousands)."""
+
+    code: str
+    seen: _Seen | None
+    say: Callable[[], str]
+    alert: bool = False
+    detail: str = ""
+
+
+def _missing(count: int) -> str:
+    return ngettext("%(count)d document missing", "%(count)d documents missing", count) % {
+        "count": count
+    }
+
+
+def _expiring(document: str, valid_until: date, today: date) -> str:
+    if valid_until < today:
+        text = _("%(document)s expired on %(date)s")
+    else:
+        text = _("%(document)s valid until %(date)s")
+    return text % {"document": document, "date": valid_until.isoformat()}
+
+
+def _waiting(days: int) -> str:
+    return ngettext(
+        "Waiting on Volcengine for %(days)d day", "Waiting on Volcengine for %(days)d days", days
+    ) % {"days": days}
+
+
+def _declined(attempt: int) -> str:
+    return _("Declined by Volcengine (attempt %(attempt)d)") % {"attempt": attempt}
+
+
+class _Lines:
+    """FilingLines made on demand; what depends only on a state or a kind is worked out once."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        # One reverse() for all lines (thousands would cost more than the queries).
+        self.url = reverse("admin:filings_filing_change", args=[PK])
+        self.by_state: dict[str, tuple[str, list[NextStep], bool, bool]] = {}
+        self.labels: dict[tuple[str, str], str] = {}
+
+    def line(self, seen: _Seen) -> FilingLine:
+        if seen.status not in self.by_state:
+            self.by_state[seen.status] = (
+                str(State(seen.status).label),
+                next_steps(seen.status),
+                moved_by_portal(seen.status),
+                not moves_from(seen.status),
+            )
+        status_label, steps, by_portal, done = self.by_state[seen.status]
+        key = (seen.kind, seen.number_action)
+        if key not in self.labels:
+            self.labels[key] = kind_label(seen.kind, seen.number_action)
+        return FilingLine(
+            pk=seen.pk,
+            label=f"#{seen.pk} · {self.labels[key]}",
+            status=seen.status,
+            status_label=status_label,
+            attempt=seen.attempt,
+            since=seen.since,
+            days=whole_days(seen.since, self.now),
+            url=self.url.replace(PK, str(seen.pk)),
+            steps=steps,
+            by_portal=by_portal,
+            done=done,
+        )
+
+
+def _that_matter(company: Company) -> QuerySet[Filing]:
+    """The company's latest company filing and its number filings not yet filed."""
     latest = (
         Filing.objects.filter(company=company, kind=Filing.Kind.COMPANY)
         .order_by("-created_at", "-pk")
         .values("pk")[:1]
     )
-    return list(
-        Filing.objects.filter(company=company)
-        .filter(Q(pk=Subquery(latest)) | (Q(kind=Filing.Kind.NUMBER) & ~Q(status=State.FILED)))
+    return Filing.objects.filter(company=company).filter(
+        Q(pk=Subquery(latest)) | (Q(kind=Filing.Kind.NUMBER) & ~Q(status=State.FILED))
+    )
+
+
+def _filings(company: Company) -> list[_Seen]:
+    """The filings that matter, with how they got where they are and since when, newest
+    first. One query."""
+    rows = (
+        _that_matter(company)
         .annotate(last_move=last_move_kind(), since=state_since())
-        .only(
+        .order_by("-created_at", "-pk")
+        .values_list(
             "pk",
             "kind",
             "number_action",
             "status",
             "attempt",
             "review_comment",
-            "created_at",
-            "updated_at",
+            "since",
+            "last_move",
         )
-        .order_by("-created_at", "-pk")
     )
+    return [_Seen(*row) for row in rows]
 
 
 Current = list[tuple[str, date | None]]  # (kind, valid until) of each document sent
 
 
-def _documents(filings: list[Filing]) -> dict[int, Current]:
-    """Filing → its current, unpurged documents (the parts that are sent). One query."""
-    found: dict[int, Current] = {filing.pk: [] for filing in filings}
+def _documents(company: Company, filings: list[_Seen]) -> dict[int, Current]:
+    """Filing → its current, unpurged documents (the parts that are sent). One query (the
+    filings as a subquery: a list of thousands of ids costs more to send than to select)."""
+    found: dict[int, Current] = {seen.pk: [] for seen in filings}
     if not filings:
         return found
     current = Document.objects.filter(
-        filing_id__in=[filing.pk for filing in filings],
+        filing_id__in=_that_matter(company).values("pk"),
         part=Document.Part.MAIN,
         superseded_at__isnull=True,
         purged_at__isnull=True,
     ).values_list("filing_id", "kind", "valid_until")
     for filing_id, kind, valid_until in current:
-        found[filing_id].append((kind, valid_until))
+        if filing_id in found:  # a filing that came to matter since the first query
+            found[filing_id].append((kind, valid_until))
     return found
 
 
@@ -154,58 +242,63 @@ def _document_name(kind: str) -> str:
     return str(dict(Document.Kind.choices).get(kind, kind))
 
 
-def _document_blockers(
-    filing: Filing, line: FilingLine, documents: Current, today: date, in_service: bool
-) -> list[Blocker]:
-    found = []
-    if filing.status in UNSENT_STATES:
-        present = {kind for kind, _valid in documents}
-        missing = [kind for kind in kinds.kind_of(filing).document_kinds if kind not in present]
-        if missing:
-            text = ngettext(
-                "%(count)d document missing", "%(count)d documents missing", len(missing)
-            ) % {"count": len(missing)}
-            names = ", ".join(_document_name(kind) for kind in missing)
-            found.append(Blocker("documents_missing", text, line, detail=names))
-    # Nothing is renewed for a company whose service ended (nor listed to renew).
-    expiring = sorted(
-        (valid_until, kind)
-        for kind, valid_until in documents
-        if in_service and valid_until is not None and valid_until <= today + EXPIRING_WITHIN
-    )
-    for valid_until, kind in expiring:
-        if valid_until < today:
-            text = _("%(document)s expired on %(date)s")
-        else:
-            text = _("%(document)s valid until %(date)s")
-        text %= {"document": _document_name(kind), "date": valid_until.isoformat()}
-        found.append(Blocker("document_expiring", text, line, alert=valid_until < today))
-    return found
+class _Documents:
+    """What a filing's documents say: which are missing, which expire. The kinds' needs and
+    the documents' names are worked out once per page, not once per filing."""
 
+    def __init__(self, today: date, in_service: bool) -> None:
+        self.today = today
+        self.in_service = in_service  # nothing is renewed for a company whose service ended
+        self.names = {value: str(label) for value, label in Document.Kind.choices}
+        self.needed: dict[tuple[str, str], tuple[str, ...]] = {}
 
-def _state_blocker(filing: Filing, line: FilingLine, cutoff: datetime) -> Blocker | None:
-    status = filing.status
-    if status == State.DRAFT and getattr(filing, "last_move", None) == CHANGES_REQUESTED:
-        return Blocker(
-            "changes_requested",
-            _("Changes requested by the reviewer"),
-            line,
-            detail=filing.review_comment,
+    def name(self, kind: str) -> str:
+        return self.names.get(kind, kind)
+
+    def needs(self, seen: _Seen) -> tuple[str, ...]:
+        key = (seen.kind, seen.number_action)
+        if key not in self.needed:
+            filing = Filing(kind=seen.kind, number_action=seen.number_action)
+            self.needed[key] = tuple(kinds.kind_of(filing).document_kinds)
+        return self.needed[key]
+
+    def blockers(self, seen: _Seen, documents: Current) -> list[_Found]:
+        found = []
+        if seen.status in UNSENT_STATES:
+            present = {kind for kind, _valid in documents}
+            missing = [kind for kind in self.needs(seen) if kind not in present]
+            if missing:
+                names = ", ".join(self.name(kind) for kind in missing)
+                say = partial(_missing, len(missing))
+                found.append(_Found("documents_missing", seen, say, detail=names))
+        if not self.in_service:
+            return found
+        today = self.today
+        expiring = sorted(
+            (valid_until, kind)
+            for kind, valid_until in documents
+            if valid_until is not None and valid_until <= today + EXPIRING_WITHIN
         )
+        for valid_until, kind in expiring:
+            say = partial(_expiring, self.name(kind), valid_until, today)
+            found.append(_Found("document_expiring", seen, say, alert=valid_until < today))
+        return found
+
+
+def _state_blocker(seen: _Seen, now: datetime, cutoff: datetime) -> _Found | None:
+    status = seen.status
+    if status == State.DRAFT and seen.last_move == CHANGES_REQUESTED:
+        say = partial(str, CHANGES_WANTED)
+        return _Found("changes_requested", seen, say, detail=seen.review_comment)
     if status == State.DECLINED:
-        text = _("Declined by Volcengine (attempt %(attempt)d)") % {"attempt": filing.attempt}
-        return Blocker("declined", text, line)
+        return _Found("declined", seen, partial(_declined, seen.attempt))
     if status == State.REJECTED:
-        return Blocker("rejected", _("Refused by Volcengine when sent"), line)
+        return _Found("rejected", seen, partial(str, REFUSED))
     if status == State.SUBMITTED:
-        text = ngettext(
-            "Waiting on Volcengine for %(days)d day",
-            "Waiting on Volcengine for %(days)d days",
-            line.days,
-        ) % {"days": line.days}
-        return Blocker("waiting", text, line, alert=line.since < cutoff)
+        days = whole_days(seen.since, now)
+        return _Found("waiting", seen, partial(_waiting, days), alert=seen.since < cutoff)
     if status == State.UNKNOWN:
-        return Blocker("unknown", _("Sent, but the outcome is unknown"), line, alert=True)
+        return _Found("unknown", seen, partial(str, OUTCOME_UNKNOWN), alert=True)
     return None
 
 
@@ -245,38 +338,32 @@ def company_desk(company: Company, *, now: datetime | None = None) -> CompanyDes
     today = timezone.localdate(now)
     cutoff = alert_cutoff(now)
     filings = _filings(company)
-    documents = _documents(filings)
-    company_filing: FilingLine | None = None
-    numbers: list[FilingLine] = []
+    documents = _documents(company, filings)
+    company_filing = next((seen for seen in filings if seen.kind == Filing.Kind.COMPANY), None)
+    numbers = [seen for seen in filings if seen.kind == Filing.Kind.NUMBER]
     by_state: dict[str, int] = {}
-    blockers: list[Blocker] = []
-    for filing in filings:
-        line = _line(filing, now)
-        if filing.kind == Filing.Kind.COMPANY:
-            company_filing = line
-        else:
-            numbers.append(line)
-            by_state[filing.status] = by_state.get(filing.status, 0) + 1
-        state_blocker = _state_blocker(filing, line, cutoff)
+    for seen in numbers:
+        by_state[seen.status] = by_state.get(seen.status, 0) + 1
+    found: list[_Found] = []
+    papers = _Documents(today, in_service=company.service_ended_on is None)
+    for seen in filings:
+        state_blocker = _state_blocker(seen, now, cutoff)
         if state_blocker is not None:
-            blockers.append(state_blocker)
-        blockers.extend(
-            _document_blockers(
-                filing, line, documents[filing.pk], today, company.service_ended_on is None
-            )
-        )
+            found.append(state_blocker)
+        found.extend(papers.blockers(seen, documents[seen.pk]))
     # Alerts first, then what waits longest.
-    blockers.sort(key=lambda b: (not b.alert, b.filing.since if b.filing else now))
+    found.sort(key=lambda b: (not b.alert, b.seen.since if b.seen is not None else now))
     if company_filing is None:
-        blockers.insert(0, Blocker("no_company_filing", _("No company filing yet"), None))
+        found.insert(0, _Found("no_company_filing", None, partial(str, NO_COMPANY_FILING)))
     counts: dict[str, int] = {}
-    for blocker in blockers:
+    for blocker in found:
         counts[blocker.code] = counts.get(blocker.code, 0) + 1
+    lines = _Lines(now)
     changelist = reverse("admin:filings_filing_changelist")
     return CompanyDesk(
-        company_filing=company_filing,
+        company_filing=lines.line(company_filing) if company_filing else None,
         create_roles=() if company_filing else roles_holding(CREATE_FILING),
-        number_filings=numbers[:ROWS],
+        number_filings=[lines.line(seen) for seen in numbers[:ROWS]],
         number_filings_open=len(numbers),
         number_filings_by_state=[
             (str(state.label), by_state[state.value]) for state in State if state.value in by_state
@@ -284,8 +371,11 @@ def company_desk(company: Company, *, now: datetime | None = None) -> CompanyDes
         number_filings_url=(
             f"{changelist}?company__id__exact={company.pk}&kind__exact={Filing.Kind.NUMBER}"
         ),
-        blockers=blockers[:ROWS],
-        blockers_total=len(blockers),
+        blockers=[
+            Blocker(b.code, b.say(), lines.line(b.seen) if b.seen else None, b.alert, b.detail)
+            for b in found[:ROWS]
+        ],
+        blockers_total=len(found),
         last_decision=_last_decision(company),
         expiring_url=reverse("admin:filings_expiring_documents"),
         alert_days=settings.PORTAL_WAITING_ALERT_DAYS,

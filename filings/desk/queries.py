@@ -76,9 +76,14 @@ def whole_days(since: datetime | None, now: datetime) -> int:
     return max(0, (now - since).days) if since is not None else 0
 
 
+def kind_label(kind: str, number_action: str = "") -> str:
+    """`Number filing · Add numbers`: what a filing is, in words."""
+    label = str(Filing.Kind(kind).label)
+    if kind == Filing.Kind.NUMBER and number_action:
+        label += f" · {Filing.NumberAction(number_action).label}"
+    return label
+
+
 def filing_label(filing: Filing) -> str:
     """`#12 · Number filing · Add numbers` (no query: the kind's labels only)."""
-    parts = [f"#{filing.pk}", str(Filing.Kind(filing.kind).label)]
-    if filing.kind == Filing.Kind.NUMBER and filing.number_action:
-        parts.append(str(Filing.NumberAction(filing.number_action).label))
-    return " · ".join(parts)
+    return f"#{filing.pk} · {kind_label(filing.kind, filing.number_action)}"
