@@ -74,13 +74,11 @@ def home_sections(user: User, *, now: datetime | None = None) -> list[Section]:
     now = now or timezone.now()
     sections = []
     if user.has_perm(EDIT):
-        sections.append(Section("preparer", _("My drafts"), preparer_lists(user)))
+        sections.append(Section("preparer", _("Preparing"), preparer_lists(user)))
     if user.has_perm(REVIEW):
-        sections.append(
-            Section("reviewer", _("To review and to record"), reviewer_lists(user, now))
-        )
+        sections.append(Section("reviewer", _("Reviewing"), reviewer_lists(user, now)))
     if user.has_perm(AUDIT):
-        sections.append(Section("auditor", _("Recent activity"), auditor_lists(user)))
+        sections.append(Section("auditor", _("Auditing: recent activity"), auditor_lists(user)))
     return sections
 
 
