@@ -39,7 +39,7 @@ Item = BulkItem.State
 Run = BulkRun.State
 OPEN = (Item.PENDING, Item.WORKING)
 # How long past its connect and read timeouts a live send may still hold its item.
-LEASE_MARGIN_SECONDS = 10
+LEASE_MARGIN_SECONDS = 5
 # How many tasks an item gets before it is given up as failed.
 MAX_ATTEMPTS = 3
 START_EVENT = next(t.event_kind for t in TRANSITIONS if t.action == Action.START_SENDING)
@@ -210,7 +210,11 @@ def run_sweep(run_id: int, now: datetime | None = None) -> bool:
                 _retry(item)
     if run_finish_if_complete(run_id):
         return True
-    schedule_sweep(run_id, now + lease())
+    # Next when the first claim still held runs out, at the latest a lease from now.
+    claims = run.items.filter(state=Item.WORKING).values_list("claimed_at", flat=True)
+    ends = [claimed + lease() for claimed in claims if claimed is not None]
+    next_at = min([end for end in ends if end > now] + [now + lease()])
+    schedule_sweep(run_id, next_at + timedelta(seconds=1))
     return False
 
 
