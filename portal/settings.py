@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "filings.apps.FilingsConfig",
+    "filings.notifications.apps.NotificationsConfig",
     "filings.bulk.apps.BulkConfig",
 ]
 
@@ -312,6 +313,24 @@ PORTAL_ANCHOR_S3_REGION_NAME = env_str(
     "PORTAL_ANCHOR_S3_REGION_NAME", env_str("AWS_S3_REGION_NAME")
 )
 PORTAL_ANCHOR_FILE = env_str("PORTAL_ANCHOR_FILE") or str(VAR_DIR / "anchors" / "audit.jsonl")
+
+# --- E-mail (notifications) ----------------------------------------------------------------
+# Sent by the task worker after the change commits. With EMAIL_HOST set, by SMTP; otherwise
+# printed by the worker (the console backend). The password is never logged.
+EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if env_str("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if EMAIL_USE_TLS else 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "VMS filing portal <portal@localhost>")
+# The file-based backend's folder (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
 
 # --- Production hardening (DEBUG off) ----------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

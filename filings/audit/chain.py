@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from filings.models import AuditChainHead, AuditEvent, Filing
+from filings.notifications.rules import rules_for
 
 GENESIS_HASH = "0" * 64
 HEAD_PK = 1
@@ -93,4 +95,15 @@ def record(
     digest = event_hash(canonical_bytes(**fields), head.hash or GENESIS_HASH)
     event = AuditEvent.objects.create(**fields, prev_hash=head.hash or GENESIS_HASH, hash=digest)
     AuditChainHead.objects.filter(pk=HEAD_PK).update(seq=event.seq, hash=digest)
+    if rules_for(kind, event.data):
+        # Told only once the change has committed, by the task worker; robust: a queue that
+        # cannot be written is logged and never fails a change that is already committed.
+        transaction.on_commit(partial(_notify, event.seq), robust=True)
     return event
+
+
+def _notify(seq: int) -> None:
+    # Imported here: the tasks read filings.selectors, which imports this package.
+    from filings.notifications.tasks import notify_event
+
+    notify_event.enqueue(seq)
