@@ -42,6 +42,7 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     "document.replaced": _("Document replaced"),
     "document.removed": _("Document removed"),
     "document.validity_changed": _("Document's validity end date changed"),
+    "document.reused": _("Company's documents taken over"),
     "document.purged": _("Document purged"),
     "document.viewed": _("ID image viewed"),
     "document.fetched": _("Document URL fetched"),
@@ -51,6 +52,10 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     "number.updated": _("Number changed"),
     "numbers.state_changed": _("Numbers' state changed"),
     "filing.decided": _("Volcengine's decision recorded"),
+    # bulk actions
+    "bulk.started": _("Bulk action started"),
+    "bulk.cancelled": _("Bulk action cancelled"),
+    "bulk.stopped": _("Bulk send stopped: Volcengine asked to slow down"),
     # sending
     "submission.sent": _("Sent to Volcengine"),
     "submission.response": _("Volcengine's answer recorded"),
