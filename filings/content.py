@@ -7,16 +7,26 @@ import hashlib
 import json
 from typing import Any
 
+from django.db.models import Q, QuerySet
+
 from filings import kinds
-from filings.models import Document, Filing
+from filings.models import Document, Filing, FilingDocument
+
+
+def current_links(*conditions: Q, **filters: Any) -> QuerySet[FilingDocument]:
+    """The documents filings send now: one link per filing, kind and part, uploaded in that
+    filing or taken over from the company. `conditions` and `filters` narrow it."""
+    return FilingDocument.objects.filter(*conditions, removed_at__isnull=True, **filters)
 
 
 def current_documents(filing: Filing) -> dict[str, Document]:
     """The document of each of the kind's documents that would be sent (part MAIN, current)."""
-    documents = filing.documents.filter(
-        part=Document.Part.MAIN,
-        superseded_at__isnull=True,
-        kind__in=kinds.kind_of(filing).document_kinds,
+    documents = Document.objects.filter(
+        pk__in=current_links(
+            filing=filing,
+            part=Document.Part.MAIN,
+            kind__in=kinds.kind_of(filing).document_kinds,
+        ).values("document_id")
     )
     return {document.kind: document for document in documents}
 

@@ -178,7 +178,14 @@ class Document(models.Model):
     )
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    filing = models.ForeignKey(Filing, models.PROTECT, related_name="documents")
+    # Documents belong to the company; later filings of it send them by reference (FilingDocument)
+    # until a filing replaces one. `filing` is the filing it was uploaded in.
+    company = models.ForeignKey(
+        Company, models.PROTECT, related_name="documents", verbose_name=_("company")
+    )
+    filing = models.ForeignKey(
+        Filing, models.PROTECT, related_name="documents", verbose_name=_("uploaded in")
+    )
     kind = models.CharField(_("document"), max_length=40, choices=Kind.choices)
     part = models.CharField(_("part"), max_length=8, choices=Part.choices, default=Part.MAIN)
     # NULL once purged and the object deleted; NULLs never collide under the unique constraint.
@@ -196,7 +203,8 @@ class Document(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("uploaded by")
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    # A replaced document is kept for history; only the current one of each (kind, part) counts.
+    # Replaced or removed in the filing it was uploaded in; kept for history. What each filing
+    # sends is its FilingDocument rows: a later filing may still send a version replaced here.
     superseded_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the document stops being valid (licences and ID cards expire); optional.
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
@@ -223,6 +231,38 @@ class Document(models.Model):
     @property
     def is_sensitive(self) -> bool:
         return self.kind in self.SENSITIVE_KINDS
+
+
+class FilingDocument(models.Model):
+    """A document as one filing sends it: uploaded in that filing, or taken over from the
+    company's current documents when the filing was created. `removed_at` is set when the
+    filing replaces or removes it; the row stays as the filing's history."""
+
+    filing = models.ForeignKey(Filing, models.PROTECT, related_name="document_links")
+    document = models.ForeignKey(Document, models.PROTECT, related_name="links")
+    # The document's kind and part, repeated so one current (kind, part) per filing is a constraint.
+    kind = models.CharField(_("document"), max_length=40, choices=Document.Kind.choices)
+    part = models.CharField(
+        _("part"), max_length=8, choices=Document.Part.choices, default=Document.Part.MAIN
+    )
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+    removed_at = models.DateTimeField(_("replaced or removed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document of a filing")
+        verbose_name_plural = _("documents of a filing")
+        ordering = ["filing", "kind", "part", "-added_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["filing", "kind", "part"],
+                condition=models.Q(removed_at__isnull=True),
+                name="one_current_link_per_kind_part",
+            ),
+            models.UniqueConstraint(fields=["filing", "document"], name="one_link_per_document"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.filing_id} · {self.document}"
 
 
 class ExpiringDocument(Document):

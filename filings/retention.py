@@ -2,8 +2,10 @@
 
 Identity materials are kept for the service period plus PORTAL_RETENTION_DAYS, and no longer.
 A version replaced before it was ever sent is kept PORTAL_DRAFT_RETENTION_DAYS after it was
-replaced. Nothing of a company under legal hold, and nothing of a filing still under way, is
-purged. services.retention does the purging; `manage.py purge_expired` lists or runs it.
+replaced; with documents reused by later filings of the company, that is: after every filing
+that held it replaced or removed it, none of them having sent it. Nothing of a company under
+legal hold, and nothing a filing still under way holds or held, is purged. services.retention
+does the purging; `manage.py purge_expired` lists or runs it.
 """
 
 from datetime import date, datetime, timedelta
@@ -14,7 +16,7 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, TextChoices, V
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from filings.models import Document, Submission
+from filings.models import Document, FilingDocument, Submission
 from filings.workflow import State
 
 
@@ -44,32 +46,44 @@ def superseded_cutoff(now: datetime) -> datetime:
     return now - timedelta(days=_days("PORTAL_DRAFT_RETENTION_DAYS"))
 
 
-def sent_while_current() -> Exists:
-    """A submission of the document's filing (one that left the portal) started while the
-    document was current: uploaded_at ≤ started_at < superseded_at."""
-    return Exists(
-        Submission.objects.filter(
-            filing_id=OuterRef("filing_id"),
-            started_at__gte=OuterRef("uploaded_at"),
-            started_at__lt=OuterRef("superseded_at"),
-        ).exclude(outcome=Submission.Outcome.NOT_SENT)
-    )
+def _links(**filters: object) -> Exists:
+    """The document is or was sent by a filing whose link matches `filters`."""
+    return Exists(FilingDocument.objects.filter(document_id=OuterRef("pk"), **filters))
+
+
+def sent_while_held() -> Exists:
+    """A filing sent the document: a submission of it (one that left the portal) started while
+    the filing held the document, added_at ≤ started_at < removed_at."""
+    sent = Submission.objects.filter(
+        filing_id=OuterRef("filing_id"),
+        started_at__gte=OuterRef("added_at"),
+        started_at__lt=OuterRef("removed_at"),
+    ).exclude(outcome=Submission.Outcome.NOT_SENT)
+    return Exists(FilingDocument.objects.filter(Exists(sent), document_id=OuterRef("pk")))
 
 
 def service_ended(now: datetime) -> Q:
-    return Q(filing__company__service_ended_on__lt=service_end_cutoff(now))
+    return Q(company__service_ended_on__lt=service_end_cutoff(now))
 
 
 def superseded_unsent(now: datetime) -> Q:
-    return Q(~sent_while_current(), superseded_at__lt=superseded_cutoff(now))
+    """Replaced or removed in every filing that held it, the last time before the cutoff, and
+    sent by none of them. A document some filing still sends is never due under this rule."""
+    return Q(
+        _links(),
+        ~_links(removed_at__isnull=True),
+        ~_links(removed_at__gte=superseded_cutoff(now)),
+        ~sent_while_held(),
+    )
 
 
 def kept() -> Q:
-    """Never purged: already purged, a company under legal hold, a filing still under way."""
+    """Never purged: already purged, a company under legal hold, or held (now or before) by a
+    filing still under way."""
     return (
         Q(purged_at__isnull=False)
-        | Q(filing__company__legal_hold=True)
-        | Q(filing__status__in=UNFINISHED_STATES)
+        | Q(company__legal_hold=True)
+        | Q(_links(filing__status__in=UNFINISHED_STATES))
     )
 
 
@@ -86,7 +100,7 @@ def purgeable(now: datetime) -> QuerySet[Document]:
             )
         )
         .select_related("filing__company")
-        .order_by("filing__company__name", "filing_id", "kind", "part", "uploaded_at", "pk")
+        .order_by("company__name", "filing_id", "kind", "part", "uploaded_at", "pk")
     )
 
 

@@ -8,6 +8,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from filings.audit import EVENT_FIELDS
+from filings.content import current_links
 from filings.four_eyes import changed_by
 from filings.models import AuditEvent, Company, Document, DocumentAccess, Filing, Submission
 from filings.workflow import State
@@ -94,7 +95,7 @@ class CompanyToRenew:
 
 
 def _latest_of_each_kind() -> Q:
-    """The filing is its company's newest of its kind (company filing, number filing)."""
+    """The link's filing is its company's newest of its kind (company filing, number filing)."""
     newest = Filing.objects.filter(
         company_id=OuterRef("filing__company_id"), kind=OuterRef("filing__kind")
     ).order_by("-created_at", "-pk")
@@ -102,26 +103,38 @@ def _latest_of_each_kind() -> Q:
 
 
 def expiring_documents(today: date | None = None) -> list[CompanyToRenew]:
-    """Per company in service, the current documents of its open filings and of its newest
-    filing of each kind that stop being valid within EXPIRY_WARNING_DAYS (or already did),
-    soonest first. One query."""
+    """Per company in service, the documents sent by its open filings and by its newest filing
+    of each kind that stop being valid within EXPIRY_WARNING_DAYS (or already did), soonest
+    first, each once with the filings that send it. One query."""
     today = today or timezone.localdate()
-    rows = (
-        Document.objects.filter(
+    links = (
+        current_links(
             Q(filing__status__in=set(State) - SENT_STATES) | _latest_of_each_kind(),
             part=Document.Part.MAIN,
-            superseded_at__isnull=True,
-            purged_at__isnull=True,
-            valid_until__lte=today + timedelta(days=EXPIRY_WARNING_DAYS),
+            document__purged_at__isnull=True,
+            document__valid_until__lte=today + timedelta(days=EXPIRY_WARNING_DAYS),
             filing__company__service_ended_on__isnull=True,
         )
-        .select_related("filing__company")
-        .order_by("filing__company__name", "filing__company_id", "valid_until", "kind", "pk")
+        .select_related("document", "filing__company")
+        .order_by(
+            "filing__company__name",
+            "filing__company_id",
+            "document__valid_until",
+            "kind",
+            "document_id",
+            "filing_id",
+        )
     )
     companies: dict[int, CompanyToRenew] = {}
-    for document in rows:
-        company = document.filing.company
+    seen: dict[int, ExpiringDocument] = {}
+    for link in links:
+        company = link.filing.company
         entry = companies.setdefault(company.pk, CompanyToRenew(company))
+        if link.document_id in seen:
+            seen[link.document_id].filing_ids.append(link.filing_id)
+            continue
+        document = link.document
         days_left = (document.valid_until - today).days if document.valid_until else 0
-        entry.documents.append(ExpiringDocument(document, [document.filing_id], days_left))
+        seen[link.document_id] = ExpiringDocument(document, [link.filing_id], days_left)
+        entry.documents.append(seen[link.document_id])
     return list(companies.values())

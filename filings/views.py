@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from filings.content import current_links
 from filings.errors import StorageUnavailable
 from filings.imaging import ImagingError, thumbnail_jpeg
 from filings.models import Document
@@ -82,8 +83,8 @@ def document_image(request: HttpRequest, document_uuid: uuid.UUID) -> HttpRespon
 def document_fetch(request: HttpRequest, token: str, filename: str) -> HttpResponse:
     """The expiring, signed URL Volcengine fetches when documents live on the filesystem.
 
-    It serves only a current document of a filing that is being sent or was sent; every
-    fetch is recorded with the caller's address.
+    It serves a document only while a filing that sends it is being sent or was sent; every
+    fetch is recorded with the caller's address, on that filing.
     """
     if not uses_filesystem():
         raise Http404
@@ -91,22 +92,22 @@ def document_fetch(request: HttpRequest, token: str, filename: str) -> HttpRespo
         document_uuid = document_uuid_from_fetch_token(token)
     except signing.BadSignature:
         raise Http404 from None
-    document = (
-        Document.objects.select_related("filing")
-        .filter(uuid=document_uuid, superseded_at__isnull=True)
+    # A filing that sends the document now and is being sent or was sent.
+    link = (
+        current_links(document__uuid=document_uuid, filing__status__in=DOCUMENTS_FETCHABLE_STATES)
+        .select_related("document", "filing")
+        .order_by("-filing__sending_started_at", "-filing_id")
         .first()
     )
-    if (
-        document is None
-        or document.filing.status not in DOCUMENTS_FETCHABLE_STATES
-        or filename != fetch_filename(document)
-    ):
+    if link is None or filename != fetch_filename(link.document):
         raise Http404
+    document = link.document
     data = _stored_bytes(document)
     if isinstance(data, HttpResponse):
         return data
     document_fetched(
         document=document,
+        filing=link.filing,
         remote_addr=get_client_ip_address(request) or "",
         user_agent=request.headers.get("User-Agent", ""),
     )

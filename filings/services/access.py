@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from filings import audit
-from filings.models import AuditEvent, Document
+from filings.models import AuditEvent, Document, Filing
 from filings.services.common import Actor
 
 USER_AGENT_MAX = 200
@@ -22,13 +22,16 @@ def document_viewed(*, actor: Actor, document: Document, thumbnail: bool) -> Aud
 
 
 @transaction.atomic
-def document_fetched(*, document: Document, remote_addr: str, user_agent: str) -> AuditEvent:
-    """Someone outside the portal (Volcengine) fetched a document through its signed URL."""
+def document_fetched(
+    *, document: Document, remote_addr: str, user_agent: str, filing: Filing | None = None
+) -> AuditEvent:
+    """Someone outside the portal (Volcengine) fetched a document through its signed URL, sent
+    by `filing` (default: the filing it was uploaded in)."""
     return audit.record(
         actor=None,
         kind="document.fetched",
         target=document,
-        filing=document.filing,
+        filing=filing or document.filing,
         data={
             "document": str(document.uuid),
             "kind": document.kind,

@@ -12,21 +12,36 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from filings import audit, kinds
-from filings.errors import NOT_EDITABLE, UNKNOWN_DOCUMENT_KIND, FilingsError
+from filings.content import current_links
+from filings.errors import (
+    NOT_EDITABLE,
+    STALE_STATE,
+    UNKNOWN_DOCUMENT_KIND,
+    FilingsError,
+    StaleState,
+)
 from filings.filenames import api_filename, clean_filename
 from filings.image_checks import ImageInfo, check_file_size, inspect_image
 from filings.imaging import ImagingError, compose_id_card, strip_metadata
-from filings.models import Document, Filing
-from filings.services.common import Actor, require_perm, user_id
+from filings.models import Document, Filing, FilingDocument
+from filings.services.common import Actor, lock_filings, require_perm, user_id
 from filings.services.editing import editable_filing, touch
 from filings.storage import document_key, objects_removed_on_error, save_object
-from filings.workflow import EDITABLE_STATES
+from filings.workflow import EDITABLE_STATES, State
 
 VALID_UNTIL_NOT_A_DATE = gettext_lazy("The validity end date must be a date (YYYY-MM-DD).")
 VALID_UNTIL_PAST = gettext_lazy(
     "The validity end date {date} has passed: upload a document that is still valid."
 )
 NO_CURRENT_DOCUMENT = gettext_lazy("{document}: there is no current document to date.")
+DOCUMENT_SHARED_BUSY = gettext_lazy(
+    "{document} is also sent by {filings}, which is in review or being sent: upload a new "
+    "version in this filing instead, or change the date once that filing is settled."
+)
+# Filings that may still send what they hold (the others were sent, or wait for a rework).
+OPEN_STATES = frozenset(
+    {State.DRAFT, State.IN_REVIEW, State.APPROVED, State.SENDING, State.UNKNOWN}
+)
 
 
 def checked_valid_until(valid_until: object) -> date | None:
@@ -133,6 +148,24 @@ def _describe(document: Document) -> dict[str, object]:
     }
 
 
+def _take_out(filing: Filing, kind: str) -> list[Document]:
+    """End the filing's current links of `kind`; returns their documents.
+
+    A document uploaded in this filing is superseded there; one taken over from another filing
+    stays as it is for the filings that still send it.
+    """
+    links = current_links(filing=filing, kind=kind)
+    documents = list(Document.objects.filter(pk__in=links.values("document_id")))
+    now = timezone.now()
+    Document.objects.filter(
+        pk__in=[d.pk for d in documents], filing=filing, superseded_at__isnull=True
+    ).update(superseded_at=now)
+    FilingDocument.objects.filter(pk__in=list(links.values_list("pk", flat=True))).update(
+        removed_at=now
+    )
+    return documents
+
+
 def _store(
     actor: Actor,
     filing: Filing,
@@ -160,17 +193,21 @@ def _store(
         ]
         with transaction.atomic():
             filing = editable_filing(actor, filing.pk)
-            current = filing.documents.filter(kind=kind, superseded_at__isnull=True)
-            replaced = [str(u) for u in current.values_list("uuid", flat=True)]
-            current.update(superseded_at=timezone.now())
+            replaced = _take_out(filing, kind)
             for document in documents:
                 document.filing = filing
+                document.company_id = filing.company_id
                 document.save()
+            now = timezone.now()
+            FilingDocument.objects.bulk_create(
+                FilingDocument(filing=filing, document=d, kind=kind, part=d.part, added_at=now)
+                for d in documents
+            )
             main = documents[0]
             data: dict[str, object] = {
                 "kind": kind,
                 "files": [_describe(d) for d in documents],
-                "replaced": replaced,
+                "replaced": [str(d.uuid) for d in replaced],
             }
             if valid_until is not None:
                 data["valid_until"] = valid_until.isoformat()
@@ -247,11 +284,10 @@ def document_upload_sides(
 def document_remove(*, actor: Actor, filing: Filing, kind: str) -> None:
     """Take a kind's current images out of the filing; the objects and rows stay for history."""
     filing = editable_filing(actor, filing.pk)
-    current = list(filing.documents.filter(kind=kind, superseded_at__isnull=True))
+    current = _take_out(filing, kind)
     if not current:
         return
     main = next((d for d in current if d.part == Document.Part.MAIN), current[0])
-    Document.objects.filter(pk__in=[d.pk for d in current]).update(superseded_at=timezone.now())
     audit.record(
         actor=actor,
         kind="document.removed",
@@ -267,30 +303,57 @@ def document_set_valid_until(
     *, actor: Actor, filing: Filing, kind: str, valid_until: date | None
 ) -> Document:
     """Set or correct the validity end date of the filing's current `kind` without uploading it
-    again (None: no end date). A change of the filing's content for four-eyes."""
+    again (None: no end date). A change of the filing's content for four-eyes.
+
+    The date belongs to the document, so every filing that sends it sees it: each other draft
+    or approved filing sending it records the change too (an approval is voided); it is refused
+    while one of them is in review or being sent.
+    """
     label = _label(filing, kind)
     valid_until = checked_valid_until(valid_until)
+    require_perm(actor, "filings.change_filing")
+    main_id = (
+        current_links(filing=filing, kind=kind, part=Document.Part.MAIN)
+        .values_list("document_id", flat=True)
+        .first()
+    )
+    # The lock order: every filing sending the document, by pk, before anything else.
+    sharing = lock_filings(
+        Filing.objects.filter(document_links__in=current_links(document_id=main_id or 0))
+    )
     filing = editable_filing(actor, filing.pk)
-    current = list(filing.documents.filter(kind=kind, superseded_at__isnull=True))
+    current = list(
+        Document.objects.filter(
+            pk__in=current_links(filing=filing, kind=kind).values("document_id")
+        )
+    )
     main = next((d for d in current if d.part == Document.Part.MAIN), None)
     if main is None:
         raise FilingsError(str(NO_CURRENT_DOCUMENT).format(document=label))
+    if main.pk != main_id:  # replaced between the first read and the locks
+        raise StaleState(str(STALE_STATE).format(status=filing.get_status_display()))
     if main.valid_until == valid_until:
         return main
+    others = [f for f in sharing if f.pk != filing.pk]
+    busy = [f for f in others if f.status in OPEN_STATES - EDITABLE_STATES]
+    if busy:
+        named = ", ".join(f"#{f.pk} “{f.get_status_display()}”" for f in busy)
+        raise FilingsError(str(DOCUMENT_SHARED_BUSY).format(document=label, filings=named))
     before = main.valid_until
     Document.objects.filter(pk__in=[d.pk for d in current]).update(valid_until=valid_until)
     main.valid_until = valid_until
-    audit.record(
-        actor=actor,
-        kind="document.validity_changed",
-        target=main,
-        filing=filing,
-        data={
-            "kind": kind,
-            "document": str(main.uuid),
-            "before": before.isoformat() if before else None,
-            "after": valid_until.isoformat() if valid_until else None,
-        },
-    )
-    touch(actor, filing, reason="document.validity_changed")
+    for changed in [filing, *(f for f in others if f.status in EDITABLE_STATES)]:
+        audit.record(
+            actor=actor,
+            kind="document.validity_changed",
+            target=main,
+            filing=changed,
+            data={
+                "kind": kind,
+                "document": str(main.uuid),
+                "before": before.isoformat() if before else None,
+                "after": valid_until.isoformat() if valid_until else None,
+            },
+        )
+        touch(actor, changed, reason="document.validity_changed")
     return main

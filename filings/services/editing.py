@@ -17,6 +17,7 @@ from filings.services.common import (
     transition,
     user_id,
 )
+from filings.services.document_reuse import documents_take_over
 from filings.workflow import EDITABLE_STATES, Action, State
 
 FILING_FIELDS = kinds.COMPANY_FILING.fields
@@ -115,6 +116,7 @@ def filing_create(
         filing=filing,
         data={"company": company.credit_code, **{f: getattr(filing, f) for f in FILING_FIELDS}},
     )
+    documents_take_over(actor, filing)
     return filing
 
 

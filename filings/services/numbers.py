@@ -15,6 +15,7 @@ from filings.kinds.number import ELIGIBLE_STATES, MAX_NUMBERS, STATE_AFTER_SUBMI
 from filings.models import Company, Filing, FilingNumber, PhoneNumber
 from filings.phone_numbers import ListTooLong, report_items
 from filings.services.common import Actor, require_perm, user_id
+from filings.services.document_reuse import documents_take_over
 from filings.services.editing import editable_filing, touch
 from filings.workflow import State, Transition
 
@@ -340,6 +341,7 @@ def _filing_create(
             "script": script,
         },
     )
+    documents_take_over(actor, filing)
     return filing
 
 

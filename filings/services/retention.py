@@ -10,12 +10,13 @@ from datetime import date, datetime
 from functools import partial
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from filings import audit, errors
-from filings.models import Company, Document
+from filings.models import Company, Document, Filing
 from filings.retention import Reason, purgeable, reason_of
-from filings.services.common import Actor, lock_filing, user_id
+from filings.services.common import Actor, lock_filing, lock_filings, user_id
 from filings.storage import delete_object
 
 
@@ -137,9 +138,16 @@ class Purged:
 
 
 def _purge_one(document_id: int, filing_id: int, now: datetime) -> Purged | None:
-    """Purge one document if it is still due once its filing and company are locked."""
+    """Purge one document if it is still due once the filings that hold or held it, and its
+    company, are locked."""
     with transaction.atomic():
-        # The lock order of audit.record: the filing, then the company, then the chain head.
+        # The lock order of audit.record: the filings (by pk), then the company, then the chain
+        # head. The event is recorded on the filing it was uploaded in.
+        lock_filings(
+            Filing.objects.filter(
+                Q(pk=filing_id) | Q(document_links__document_id=document_id)
+            ).distinct()
+        )
         filing = lock_filing(filing_id)
         list(Company.objects.select_for_update().filter(pk=filing.company_id).values_list("pk"))
         due = purgeable(now).filter(pk=document_id).first()

@@ -16,10 +16,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from filings import errors
-from filings.content import current_documents
+from filings.content import current_documents, current_links
 from filings.credit_code import credit_code_check_character, organization_code_check_character
 from filings.four_eyes import has_changed
-from filings.models import AuditEvent, Company, Document, Filing
+from filings.models import AuditEvent, Company, Document, Filing, FilingDocument
 from filings.preflight import content_checks, failed
 from filings.selectors import expiring_documents
 from filings.services import editing, retention, review
@@ -39,6 +39,13 @@ from tests.number_builders import received
 from tests.snapshots import refused
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("volc_settings")]
+
+
+@pytest.fixture(autouse=True)
+def english(settings: Any) -> None:
+    """Pages in English: the tests read their words."""
+    settings.LANGUAGE_CODE = "en"
+
 
 LICENCE = Document.Kind.BUSINESS_LICENSE
 PROPRIETOR = Document.Kind.PROPRIETOR_IDCARD
@@ -122,7 +129,7 @@ def test_a_replacement_with_both_sides_dates_every_part(preparer: User, draft: F
         valid_until=in_days(3650),
     )
 
-    parts = Document.objects.filter(filing=draft, kind=PROPRIETOR, superseded_at__isnull=True)
+    parts = Document.objects.filter(links__in=current_links(filing=draft, kind=PROPRIETOR))
     assert {(d.part, d.valid_until) for d in parts} == {
         ("main", in_days(3650)),
         ("front", in_days(3650)),
@@ -423,7 +430,8 @@ def company_with_expiring_licence(preparer: User, index: int) -> None:
         created_by=preparer,
     )
     filing = Filing.objects.create(company=company, created_by=preparer, updated_by=preparer)
-    Document.objects.create(
+    document = Document.objects.create(
+        company=company,
         filing=filing,
         kind=LICENCE,
         original_name="l.jpg",
@@ -436,6 +444,7 @@ def company_with_expiring_licence(preparer: User, index: int) -> None:
         uploaded_by=preparer,
         valid_until=in_days(index % 30),
     )
+    FilingDocument.objects.create(filing=filing, document=document, kind=LICENCE)
 
 
 def test_the_page_is_for_preparers_and_reviewers_with_counts_in_fixed_queries(

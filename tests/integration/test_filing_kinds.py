@@ -163,6 +163,7 @@ def test_only_the_kinds_documents_can_be_uploaded(preparer: User) -> None:
 def test_pre_flight_is_the_kinds_documents_then_its_own_checks(preparer: User) -> None:
     filing = fake_filing(preparer, usage=" ")
     filing.documents.filter(kind=LICENCE).update(superseded_at=filing.updated_at)
+    filing.document_links.filter(kind=LICENCE).update(removed_at=filing.updated_at)
 
     checks = content_checks(fresh(filing))
 

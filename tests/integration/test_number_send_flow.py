@@ -194,6 +194,8 @@ def test_the_full_flow_of_each_action(
     action: str, endpoint: str, preparer: User, reviewer: User, company: Company
 ) -> None:
     found = the_numbers(action, preparer, reviewer, company)
+    # The letter of the company's earlier number filing (update: the one that added them).
+    earlier = Document.objects.filter(company=company, kind=LETTER).first()
     start = head()
 
     # Draft: "File these numbers", then the letter (add and update).
@@ -252,22 +254,53 @@ def test_the_full_flow_of_each_action(
             "script": {ADD: SCRIPT, UPDATE: NEW_SCRIPT, DELETE: ""}[action],
         },
     )
+    # An update starts with the company's letter by reference; uploading one replaces it there.
+    reused = (
+        []
+        if letter is None or earlier is None
+        else [
+            row(
+                "document.reused",
+                preparer,
+                "filing",
+                filing.pk,
+                filing=filing,
+                data={
+                    "documents": [
+                        {
+                            "kind": LETTER,
+                            "part": "main",
+                            "document": str(earlier.uuid),
+                            "sha256": earlier.sha256,
+                            "uploaded_in": earlier.filing_id,
+                        }
+                    ]
+                },
+            )
+        ]
+    )
     uploaded = (
         []
         if letter is None
         else [
             row(
-                "document.uploaded",
+                "document.replaced" if reused else "document.uploaded",
                 preparer,
                 "document",
                 letter.pk,
                 filing=filing,
-                data={"kind": LETTER, "files": [described(letter)], "replaced": []},
+                data={
+                    "kind": LETTER,
+                    "files": [described(letter)],
+                    "replaced": [str(earlier.uuid)] if reused and earlier else [],
+                },
             )
         ]
     )
+    assert (action == UPDATE) == bool(reused)
     assert events_after(start) == [
         created,
+        *reused,
         *uploaded,
         row("filing.submitted", preparer, "filing", filing.pk, filing=filing),
         row(

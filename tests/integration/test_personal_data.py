@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from filings.models import AuditEvent, Document, DocumentAccess, Filing, Submission
+from filings.models import AuditEvent, Document, DocumentAccess, Filing, FilingDocument, Submission
 from filings.redaction import NAME_HIDDEN, URL_REDACTED
 from filings.services import sending
 from filings.services.documents import Upload, document_upload
@@ -136,7 +136,9 @@ def test_a_document_url_stops_working_when_its_document_goes(sent: Submission, h
     if how == "purged":
         Document.objects.filter(pk=document.pk).update(storage_key="")
     else:
+        # No filing sends it any more.
         Document.objects.filter(pk=document.pk).update(superseded_at=timezone.now())
+        FilingDocument.objects.filter(document=document).update(removed_at=timezone.now())
 
     assert fetch(url).status_code == 404
 

@@ -38,6 +38,7 @@ def bulk_rows(preparer: User, reviewer: User) -> None:
     )
     Document.objects.bulk_create(
         Document(
+            company_id=filing.company_id,
             filing=filing,
             kind=document.kind,
             part=document.part,

@@ -23,7 +23,7 @@ from filings import audit
 from filings.content import content_hash, current_documents
 from filings.credit_code import credit_code_check_character, organization_code_check_character
 from filings.four_eyes import has_changed
-from filings.models import Company, Document, Filing, Submission
+from filings.models import Company, Document, Filing, FilingDocument, Submission
 from filings.retention import purgeable
 from filings.sandbox.models import SandboxConfig
 from filings.services import retention, review, sending
@@ -85,9 +85,13 @@ def replace(preparer: User, filing: Filing, seed: int, kind: str = LICENCE) -> D
 
 
 def travel(document: Document, *, uploaded: float, superseded: float) -> None:
-    """Move a version's upload and replacement back by that many days."""
+    """Move a version's upload and replacement back by that many days (the replacement ends
+    the link of the filing that held it)."""
     Document.objects.filter(pk=document.pk).update(
         uploaded_at=ago(uploaded), superseded_at=ago(superseded)
+    )
+    FilingDocument.objects.filter(document=document, removed_at__isnull=False).update(
+        added_at=ago(uploaded), removed_at=ago(superseded)
     )
 
 
