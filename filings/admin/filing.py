@@ -28,7 +28,7 @@ from filings.admin.number_inlines import FilingNumberInline
 from filings.admin.reviewing import ReviewPages, history_rows
 from filings.admin.send_pages import SendPages
 from filings.admin.workflow_buttons import WorkflowButtons, workflow_buttons
-from filings.content import current_documents
+from filings.content import current_documents, current_links
 from filings.forms import FilingForm
 from filings.models import Document, Filing
 from filings.outcomes import describe
@@ -96,9 +96,7 @@ class FilingAdmin(
     def get_queryset(self, request: HttpRequest) -> QuerySet[Filing]:
         # A correlated count, not a JOIN + GROUP BY, which would group every filing's documents
         # for each list page and its count.
-        current = Document.objects.filter(
-            filing=OuterRef("pk"), superseded_at__isnull=True, part=Document.Part.MAIN
-        )
+        current = current_links(filing=OuterRef("pk"), part=Document.Part.MAIN)
         counted = current.order_by().values("filing").annotate(n=Count("pk")).values("n")
         return super().get_queryset(request).annotate(document_count=Coalesce(Subquery(counted), 0))
 

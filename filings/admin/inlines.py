@@ -14,25 +14,37 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from filings.forms import CallScriptForm
-from filings.models import CallScript, Document, Filing
+from filings.models import CallScript, Document, Filing, FilingDocument
 from filings.personal_data import may_see_sensitive
 from filings.services import editing
 
 
-class DocumentInline(admin.TabularInline[Document, Filing]):
-    """The documents that would be sent; without any, one line pointing at the documents page."""
+class DocumentLinkFormSet(BaseInlineFormSet[FilingDocument, Filing, Any]):
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        return "documents"  # the page's #documents-group, whatever the links are called
 
-    model = Document
+
+class DocumentInline(admin.TabularInline[FilingDocument, Filing]):
+    """The documents the filing would send, uploaded in it or taken over from the company;
+    without any, one line pointing at the documents page."""
+
+    model = FilingDocument
+    formset = DocumentLinkFormSet
     extra = 0
     can_delete = False
-    fields = ["preview", "kind", "size", "pixels", "sha_prefix"]
+    fields = ["preview", "kind", "size", "pixels", "sha_prefix", "uploaded"]
     readonly_fields = fields  # type: ignore[assignment]
     verbose_name_plural = gettext_lazy("documents (upload and replace on the documents page)")
     template = "admin/filings/filing/document_inline.html"
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
-        current = super().get_queryset(request).filter(superseded_at__isnull=True)
-        return current.filter(part=Document.Part.MAIN)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[FilingDocument]:
+        links = super().get_queryset(request).filter(removed_at__isnull=True)
+        return links.filter(part=Document.Part.MAIN).select_related("document")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The links are read with the documents: whoever may view documents sees them.
+        return request.user.has_perm("filings.view_document")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -41,10 +53,10 @@ class DocumentInline(admin.TabularInline[Document, Filing]):
         return False
 
     @admin.display(description=gettext_lazy("preview"))
-    def preview(self, obj: Document) -> str:
-        if obj.is_sensitive and not self._may_see_sensitive:
+    def preview(self, obj: FilingDocument) -> str:
+        if obj.document.is_sensitive and not self._may_see_sensitive:
             return _("hidden (ID card)")
-        url = reverse("document-image", args=[obj.uuid])
+        url = reverse("document-image", args=[obj.document.uuid])
         return format_html(
             '<a href="{}" target="_blank" rel="noopener"><img src="{}?thumb=1" alt="" '
             'class="doc-thumb"></a>',
@@ -52,13 +64,24 @@ class DocumentInline(admin.TabularInline[Document, Filing]):
             url,
         )
 
+    @admin.display(description=gettext_lazy("bytes"))
+    def size(self, obj: FilingDocument) -> int:
+        return obj.document.size
+
     @admin.display(description=gettext_lazy("pixels"))
-    def pixels(self, obj: Document) -> str:
-        return f"{obj.width}×{obj.height}"
+    def pixels(self, obj: FilingDocument) -> str:
+        return f"{obj.document.width}×{obj.document.height}"
 
     @admin.display(description="SHA-256")
-    def sha_prefix(self, obj: Document) -> str:
-        return obj.sha256[:12] + "…"
+    def sha_prefix(self, obj: FilingDocument) -> str:
+        return obj.document.sha256[:12] + "…"
+
+    @admin.display(description=gettext_lazy("uploaded"))
+    def uploaded(self, obj: FilingDocument) -> str:
+        """In this filing, or taken over from an earlier filing of the company."""
+        if obj.document.filing_id == obj.filing_id:
+            return _("in this filing")
+        return _("taken over from filing #%(id)s") % {"id": obj.document.filing_id}
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         self._may_see_sensitive = may_see_sensitive(request.user)

@@ -396,3 +396,19 @@ def test_a_shared_document_to_renew_is_listed_once_with_every_filing_sending_it(
     assert [(item.document.pk, item.filing_ids, item.days_left) for item in entry.documents] == [
         (licence.pk, [first.pk, second.pk], 7)
     ]
+
+
+def test_the_filing_page_and_list_show_the_documents_taken_over(
+    client: Any, preparer: User
+) -> None:
+    first = complete_filing(preparer)
+    second = editing.filing_create(actor=preparer, company=first.company, callee_source="网站")
+    client.force_login(preparer)
+
+    page = client.get(reverse("admin:filings_filing_change", args=[second.pk])).content.decode()
+    listing = client.get(reverse("admin:filings_filing_changelist"))
+
+    assert page.count(f"taken over from filing #{first.pk}") == len(KINDS)
+    assert 'id="no-documents"' not in page
+    counts = {row.pk: row.document_count for row in listing.context["cl"].result_list}
+    assert counts == {first.pk: len(KINDS), second.pk: len(KINDS)}
