@@ -55,13 +55,13 @@ def expiring_messages(today: date) -> list[Message]:
         Message(
             notice=rule.notice,
             recipient_ids=frozenset(preparers[entry.company.pk]),
-            filing_id=item.document.filing_id,
+            filing_id=max(item.filing_ids),  # the newest filing that sends it
             text=notice_text(
                 rule,
                 {
                     "document": item.document.get_kind_display(),
                     "company": entry.company.name,
-                    "filing": item.document.filing_id,
+                    "filing": max(item.filing_ids),
                     "valid_until": item.document.valid_until,
                 },
             ),

@@ -561,3 +561,19 @@ def test_the_list_page_reads_a_fixed_number_of_queries(team: dict[str, User]) ->
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_a_reminder_of_a_document_taken_over_names_the_newest_filing_that_sends_it(
+    team: dict[str, User],
+) -> None:
+    first = complete_filing(team["preparer"])
+    second = editing.filing_create(actor=team["preparer"], company=first.company)
+    licence = first.documents.get(kind=Document.Kind.BUSINESS_LICENSE, superseded_at=None)
+    Document.objects.filter(pk=licence.pk).update(
+        valid_until=timezone.localdate() + timedelta(days=10)
+    )
+
+    reminders_send()
+
+    assert {n.filing_id for n in Notification.objects.all()} == {second.pk}
+    assert all(f"#{second.pk}" in n.text for n in Notification.objects.all())
