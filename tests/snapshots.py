@@ -8,7 +8,18 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from filings.models import AuditEvent, CallScript, Company, Document, Filing, Submission
+from filings.models import (
+    AuditEvent,
+    CallScript,
+    Company,
+    Decision,
+    Document,
+    Filing,
+    FilingDocument,
+    FilingNumber,
+    PhoneNumber,
+    Submission,
+)
 from filings.sandbox.models import SandboxRequest
 
 
@@ -29,6 +40,10 @@ def snapshot() -> dict[str, Any]:
         "filings": list(Filing.objects.order_by("pk").values()),
         "scripts": list(CallScript.objects.order_by("pk").values()),
         "documents": list(Document.objects.order_by("pk").values()),
+        "document_links": list(FilingDocument.objects.order_by("pk").values()),
+        "numbers": list(PhoneNumber.objects.order_by("pk").values()),
+        "filing_numbers": list(FilingNumber.objects.order_by("pk").values()),
+        "decisions": list(Decision.objects.order_by("pk").values()),
         "submissions": list(Submission.objects.order_by("pk").values()),
         "events": list(AuditEvent.objects.order_by("seq").values_list("seq", "kind", "hash")),
         "sandbox_requests": SandboxRequest.objects.count(),
