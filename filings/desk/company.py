@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from filings import kinds
+from filings.content import current_links
 from filings.desk.queries import (
     CHANGES_REQUESTED,
     alert_cutoff,
@@ -221,17 +222,17 @@ Current = list[tuple[str, date | None]]  # (kind, valid until) of each document 
 
 
 def _documents(company: Company, filings: list[_Seen]) -> dict[int, Current]:
-    """Filing → its current, unpurged documents (the parts that are sent). One query (the
-    filings as a subquery: a list of thousands of ids costs more to send than to select)."""
+    """Filing → the unpurged documents it sends now (the parts that are sent), its own uploads
+    and those taken over from the company alike. One query (the filings as a subquery: a list
+    of thousands of ids costs more to send than to select)."""
     found: dict[int, Current] = {seen.pk: [] for seen in filings}
     if not filings:
         return found
-    current = Document.objects.filter(
+    current = current_links(
         filing_id__in=_that_matter(company).values("pk"),
         part=Document.Part.MAIN,
-        superseded_at__isnull=True,
-        purged_at__isnull=True,
-    ).values_list("filing_id", "kind", "valid_until")
+        document__purged_at__isnull=True,
+    ).values_list("filing_id", "kind", "document__valid_until")
     for filing_id, kind, valid_until in current:
         if filing_id in found:  # a filing that came to matter since the first query
             found[filing_id].append((kind, valid_until))

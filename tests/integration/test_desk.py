@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from filings import audit, workflow
 from filings.desk.company import ROWS, CompanyDesk, company_desk
 from filings.desk.steps import NextStep, moved_by_portal, next_steps, roles_holding
-from filings.models import Company, Decision, Document, Filing, Submission
+from filings.models import Company, Decision, Document, Filing, FilingDocument, Submission
 from filings.roles import ROLES
 from filings.services import decisions, editing, review, sending
 from filings.workflow import State
@@ -140,6 +140,24 @@ def test_a_draft_lists_its_missing_documents_and_its_next_step(
     assert missing.text == "6 documents missing"
     assert "Business licence" in missing.detail
     assert missing.filing.url == reverse("admin:filings_filing_change", args=[draft.pk])
+
+
+def test_a_new_filing_sending_the_companys_documents_by_reference_misses_none(
+    preparer: User, reviewer: User
+) -> None:
+    sent = approved_filing(preparer, reviewer)
+    renewal = editing.filing_create(
+        actor=preparer, company=sent.company, callee_source="网站", business_carrier="火山示例"
+    )
+    licence = sent.documents.get(kind=Document.Kind.BUSINESS_LICENSE, part=Document.Part.MAIN)
+    Document.objects.filter(pk=licence.pk).update(valid_until=timezone.localdate())
+
+    desk = desk_of(renewal)
+
+    assert desk.company_filing is not None
+    assert desk.company_filing.pk == renewal.pk
+    assert codes(desk) == ["document_expiring"]  # taken over: the same licence, still expiring
+    assert blocker(desk, "document_expiring").filing.pk == renewal.pk
 
 
 def test_changes_requested_is_a_blocker_until_the_draft_goes_back_to_review(
@@ -338,8 +356,9 @@ def many_rows(company: Company, preparer: User, reviewer: User, count: int) -> N
     filings = bulk_number_filings(
         company, preparer, [STATES[index % len(STATES)] for index in range(count)]
     )
-    Document.objects.bulk_create(
+    letters = Document.objects.bulk_create(
         Document(
+            company=company,
             filing=filing,
             kind=Document.Kind.BUSINESS_USAGE_LETTER,
             storage_key=f"desk/{filing.pk}",
@@ -354,6 +373,10 @@ def many_rows(company: Company, preparer: User, reviewer: User, count: int) -> N
             valid_until=timezone.localdate() + timedelta(days=index % 60),
         )
         for index, filing in enumerate(filings)
+    )
+    FilingDocument.objects.bulk_create(
+        FilingDocument(filing_id=letter.filing_id, document=letter, kind=letter.kind)
+        for letter in letters
     )
     now = timezone.now()
     Submission.objects.bulk_create(
