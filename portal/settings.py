@@ -57,7 +57,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",  # django.contrib.admin
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,9 +65,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "storages",
-    "axes",
+    "portal.apps.AxesConfig",  # axes
     "django_tasks",
-    "django_tasks_db",
+    "portal.apps.TasksDatabaseConfig",  # django_tasks_db
     "filings.apps.FilingsConfig",
     "filings.notifications.apps.NotificationsConfig",
     "filings.bulk.apps.BulkConfig",

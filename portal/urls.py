@@ -7,13 +7,14 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.generic.base import RedirectView
 
 from filings import views
 
-admin.site.site_header = "火山引擎双呼企业报备 · VMS filing portal"
-admin.site.site_title = "VMS filing portal"
-admin.site.index_title = "报备工作台 · Workbench"
+admin.site.site_header = _("VMS filing portal")
+admin.site.site_title = _("VMS filing portal")
+admin.site.index_title = _("Workbench")
 
 urlpatterns = [
     path(settings.PORTAL_ADMIN_PATH, admin.site.urls),

@@ -173,7 +173,7 @@ class SubmissionAdmin(TitledPages, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin)
         "result_request_id",
         "transport_error",
         "request_sha256",
-        "content_hash",
+        "content_hash_shown",
         "headers_sent",
         "body_sent",
         "raw_response",
@@ -222,6 +222,10 @@ class SubmissionAdmin(TitledPages, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin)
     def raw_response(self, obj: Submission) -> str:
         return _pre(obj.response_body)
 
+    @admin.display(description=_("content hash"))
+    def content_hash_shown(self, obj: Submission) -> str:
+        return obj.content_hash
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(TitledPages, TrailSearchMixin, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
@@ -233,9 +237,18 @@ class AuditEventAdmin(TitledPages, TrailSearchMixin, ViewerAwareMixin, ExportMix
     search_fields = ["=kind"]
     change_list_template = "admin/filings/auditevent/change_list.html"
     # Every column of an event, the data shown through `event_data` (redacted for the viewer),
-    # the time with its offset and the kind with its label.
+    # the time with its offset, the kind with its label, and the columns whose model field has no
+    # readable name under a translated one (as the exports name them).
     fields = [
-        {"data": "event_data", "created_at": "time", "kind": "event"}.get(name, name)
+        {
+            "data": "event_data",
+            "created_at": "time",
+            "kind": "event",
+            "target_type": "target_kind",
+            "filing_id": "filing_number",
+            "prev_hash": "previous_hash",
+            "hash": "event_hash",
+        }.get(name, name)
         for name in EVENT_FIELDS
     ]
     readonly_fields = fields  # type: ignore[assignment]
@@ -290,6 +303,24 @@ class AuditEventAdmin(TitledPages, TrailSearchMixin, ViewerAwareMixin, ExportMix
             gettext("This filing's trail"),
             obj.filing_id,
         )
+
+    @admin.display(description=_("target type"))
+    def target_kind(self, obj: AuditEvent) -> str:
+        return target_name(obj.target_type)
+
+    @admin.display(description=_("filing"))
+    def filing_number(self, obj: AuditEvent) -> str:
+        if obj.filing_id is None:
+            return str(self.get_empty_value_display())
+        return f"#{obj.filing_id}"
+
+    @admin.display(description=_("previous hash"))
+    def previous_hash(self, obj: AuditEvent) -> str:
+        return obj.prev_hash
+
+    @admin.display(description=_("hash"))
+    def event_hash(self, obj: AuditEvent) -> str:
+        return obj.hash
 
     @admin.display(description=_("data"))
     def event_data(self, obj: AuditEvent) -> str:

@@ -35,14 +35,16 @@ class SandboxConfig(models.Model):
 class SandboxRequest(models.Model):
     """One signed request the sandbox received: what tests count to prove "sent exactly once"."""
 
-    received_at = models.DateTimeField(auto_now_add=True)
-    action = models.CharField(max_length=64, blank=True)
-    body_sha256 = models.CharField(max_length=64)
-    company_credit_code = models.CharField(max_length=32, blank=True)
-    http_status = models.PositiveSmallIntegerField()
-    answer_code = models.CharField(max_length=64, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    action = models.CharField(_("API action"), max_length=64, blank=True)
+    body_sha256 = models.CharField(_("body SHA-256"), max_length=64)
+    company_credit_code = models.CharField(_("credit code"), max_length=32, blank=True)
+    http_status = models.PositiveSmallIntegerField(_("HTTP status"))
+    answer_code = models.CharField(_("answer code"), max_length=64, blank=True)
 
     class Meta:
+        verbose_name = _("sandbox request")
+        verbose_name_plural = _("sandbox requests")
         ordering = ["-received_at"]
 
     def __str__(self) -> str:
