@@ -297,7 +297,7 @@ def test_an_administrator_ends_the_service_and_sets_a_hold_from_the_company_page
         "legal_hold_reason": "court order 17",
     }
     content = page(superuser, company)
-    assert "Ended on Feb. 29, 2024 by root: contract ended" in content
+    assert "Ended on 2024-02-29 by root: contract ended" in content
     assert "Held: court order 17" in content
     assert 'id="resume-service"' in content
     assert 'id="release-legal-hold"' in content
