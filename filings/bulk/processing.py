@@ -47,7 +47,7 @@ START_EVENT = next(t.event_kind for t in TRANSITIONS if t.action == Action.START
 PERFORM: dict[str, Callable[[User, BulkItem], object]] = {
     BulkRun.Kind.SUBMIT: lambda actor, item: review.filing_submit(actor=actor, filing=item.filing),
     BulkRun.Kind.APPROVE: lambda actor, item: review.filing_approve(
-        actor=actor, filing=item.filing, seen_hash=item.seen_hash or None
+        actor=actor, filing=item.filing, seen_hash=item.seen_hash
     ),
 }
 

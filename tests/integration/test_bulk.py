@@ -558,3 +558,17 @@ def test_the_action_asks_first_then_starts_the_run_and_shows_its_progress(
     data = json.loads(finished.content)
     assert (data["finished"], data["state"], data["counts"]["done"]) == (True, "done", 2)
     assert [item["filing_status"] for item in data["items"]] == ["APPROVED", "APPROVED"]
+
+
+def test_approve_many_never_approves_a_filing_that_was_not_in_review_when_the_run_started(
+    preparer: User, reviewer: User, volc_settings: Any, en: None
+) -> None:
+    draft = complete_filing(preparer, code=next(credit_codes(40)))
+    run = start(reviewer, Kind.APPROVE, [draft])
+    # Submitted after the run started: nobody saw this content when choosing to approve.
+    review.filing_submit(actor=preparer, filing=draft)
+
+    work()
+
+    assert results(run) == [(draft.pk, Item.FAILED, english(errors.SEEN_CONTENT_CHANGED))]
+    assert status_of(draft) == State.IN_REVIEW
