@@ -408,9 +408,10 @@ def numbers_take_back(filing: Filing) -> dict[str, list[str]]:
         and (number.state in TAKEN_STATES or number.open_filing_id is not None)
     }
     eligible = ELIGIBLE_STATES[filing.number_action]
+    fresh = {number.pk: number for number in locked}  # as they are now, not as first read
     kept, dropped = [], []
     for entry in entries:
-        number = entry.number
+        number = fresh[entry.number_id]
         if (
             number.open_filing_id is None
             and number.state in eligible

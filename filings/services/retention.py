@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from filings import audit, errors
-from filings.models import Company, Document, Filing
+from filings.models import Company, Document, Filing, FilingDocument
 from filings.retention import Reason, purgeable, reason_of
 from filings.services.common import Actor, lock_filing, lock_filings, user_id
 from filings.storage import delete_object
@@ -143,11 +143,9 @@ def _purge_one(document_id: int, filing_id: int, now: datetime) -> Purged | None
     with transaction.atomic():
         # The lock order of audit.record: the filings (by pk), then the company, then the chain
         # head. The event is recorded on the filing it was uploaded in.
-        lock_filings(
-            Filing.objects.filter(
-                Q(pk=filing_id) | Q(document_links__document_id=document_id)
-            ).distinct()
-        )
+        # (A subquery, not a join: PostgreSQL refuses FOR UPDATE with DISTINCT.)
+        holders = FilingDocument.objects.filter(document_id=document_id).values("filing_id")
+        lock_filings(Filing.objects.filter(Q(pk=filing_id) | Q(pk__in=holders)))
         filing = lock_filing(filing_id)
         list(Company.objects.select_for_update().filter(pk=filing.company_id).values_list("pk"))
         due = purgeable(now).filter(pk=document_id).first()
