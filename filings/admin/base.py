@@ -12,6 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from filings.errors import FilingsError
 
 
+def as_id(value: str | None) -> int | None:
+    """A primary key given in a query or a form: ASCII digits that fit a bigint, else None."""
+    if value and value.isascii() and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None
+
+
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """History is only read here: no add, change or delete for anyone, superusers included."""
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern
 from django.utils.translation import gettext_lazy as _
 
+from filings.admin.base import as_id
 from filings.admin.numbers import numbers_by_state
 from filings.admin.retention import CompanyRetentionPages, legal_hold_state, service_state
 from filings.desk.company import company_desk
@@ -68,7 +69,8 @@ class CompanyAdmin(CompanyRetentionPages, admin.ModelAdmin[Company]):
         # A refusal (e.g. a filing of the company is in review) comes from save_model, after the
         # form was valid: show it on the page again rather than as a server error.
         extra_context = {**(extra_context or {}), **self.retention_context(request)}
-        company = Company.objects.filter(pk=object_id).first() if object_id else None
+        pk = as_id(object_id)
+        company = Company.objects.filter(pk=pk).first() if pk is not None else None
         if company is not None and request.user.has_perm("filings.view_phonenumber"):
             extra_context["numbers_by_state"] = numbers_by_state(company)
         if company is not None and request.user.has_perm("filings.view_filing"):

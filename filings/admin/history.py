@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from filings.admin.base import ReadOnlyAdmin, TitledPages
+from filings.admin.base import ReadOnlyAdmin, TitledPages, as_id
 from filings.admin.trail import EventKindFilter, FilingFilter, TrailSearchMixin, event_title
 from filings.admin.trail_verify import may_verify, verify_chain_view
 from filings.audit import EVENT_FIELDS
@@ -102,7 +102,7 @@ class ExportMixin:
         )
         response = StreamingHttpResponse(export, content_type=CONTENT_TYPES[fmt])
         subject = self.export_what
-        if filters.get("filing", "").isdigit():
+        if as_id(filters.get("filing")) is not None:
             subject += f"-filing-{filters['filing']}"
         response["Content-Disposition"] = f'attachment; filename="{export.filename(subject)}"'
         response[HEADER] = export.statement
@@ -274,7 +274,7 @@ class AuditEventAdmin(TitledPages, TrailSearchMixin, ViewerAwareMixin, ExportMix
         extra_context = {
             **(extra_context or {}),
             "may_verify": may_verify(request),
-            "trail_filing": filing if filing.isdigit() else "",
+            "trail_filing": filing if as_id(filing) is not None else "",
         }
         return super().changelist_view(request, extra_context)
 

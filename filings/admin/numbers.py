@@ -15,7 +15,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from filings.admin.base import reported
+from filings.admin.base import as_id, reported
 from filings.errors import FilingsError
 from filings.models import Company, Filing, FilingNumber, PhoneNumber
 from filings.number_forms import NumberForm, NumbersAddForm
@@ -31,15 +31,16 @@ class CompanyFilter(admin.SimpleListFilter):
     parameter_name = "company"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        value = self.value()
-        company = Company.objects.filter(pk=value).first() if value and value.isdigit() else None
+        pk = as_id(self.value())
+        company = Company.objects.filter(pk=pk).first() if pk is not None else None
         return [(str(company.pk), company.name)] if company else []
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
         if value is None:
             return queryset
-        return queryset.filter(company_id=int(value)) if value.isdigit() else queryset.none()
+        pk = as_id(value)
+        return queryset.filter(company_id=pk) if pk is not None else queryset.none()
 
 
 class FilingNumberHistory(admin.TabularInline[FilingNumber, PhoneNumber]):
@@ -220,9 +221,9 @@ class PhoneNumberAdmin(admin.ModelAdmin[PhoneNumber]):
             raise PermissionDenied
         report = None
         initial = {}
-        company_id = request.GET.get("company", "")
-        if company_id.isdigit():
-            company = Company.objects.filter(pk=int(company_id)).first()
+        company_id = as_id(request.GET.get("company"))
+        if company_id is not None:
+            company = Company.objects.filter(pk=company_id).first()
             initial["credit_code"] = company.credit_code if company else ""
         form = NumbersAddForm(request.POST or None, request.FILES or None, initial=initial)
         if request.method == "POST" and form.is_valid():

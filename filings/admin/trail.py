@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from filings.admin.base import as_id
 from filings.audit.labels import EVENT_LABELS, event_label, kinds_labelled
 from filings.models import AuditEvent, Company, Filing, Submission
 
@@ -28,8 +29,7 @@ COMPANY_KINDS = tuple(kind for kind in EVENT_LABELS if kind.split(".")[0] in {"c
 
 
 def _filing_number(term: str) -> int | None:
-    digits = term.removeprefix("#")
-    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+    return as_id(term.removeprefix("#"))
 
 
 def trail_search(term: str) -> Q | None:

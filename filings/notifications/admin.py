@@ -13,6 +13,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from filings.admin.base import as_id
 from filings.notifications.forms import PreferencesForm
 from filings.notifications.models import Notification
 from filings.notifications.selectors import shown_to
@@ -68,12 +69,12 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
 
     def read_view(self, request: HttpRequest) -> HttpResponse:
         """POST `pk` (one or more) to mark those read, or nothing to mark all read."""
-        ids = [int(value) for value in request.POST.getlist("pk") if value.isdigit()]
+        ids = [pk for pk in map(as_id, request.POST.getlist("pk")) if pk is not None]
         marked = notifications_mark_read(user=request.user, ids=ids or None)
         messages.success(request, _("%(count)s notification(s) marked read.") % {"count": marked})
         target = reverse("admin:notifications_notification_changelist")
         page = request.POST.get("p", "")
-        return HttpResponseRedirect(f"{target}?p={page}" if page.isdigit() else target)
+        return HttpResponseRedirect(f"{target}?p={page}" if as_id(page) is not None else target)
 
     def preferences_view(self, request: HttpRequest) -> HttpResponse:
         current = preferences_of(request.user)
