@@ -11,7 +11,7 @@ from filings.audit import EVENT_FIELDS
 from filings.content import current_links
 from filings.four_eyes import changed_by
 from filings.models import AuditEvent, Company, Document, DocumentAccess, Filing, Submission
-from filings.workflow import State
+from filings.workflow import SENT_STATES, State
 
 
 def filing_timeline(filing: Filing) -> QuerySet[AuditEvent]:
@@ -70,7 +70,6 @@ def audit_rows(queryset: QuerySet[AuditEvent]) -> Iterator[tuple[object, ...]]:
 # A document valid for fewer days than this is listed to be renewed.
 EXPIRY_WARNING_DAYS = 30
 # Filings whose documents went out and are not sent again; every other filing is open.
-SENT_STATES = frozenset({State.SUBMITTED, State.FILED})
 
 
 @dataclass

@@ -224,6 +224,11 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 
+# Volcengine received these and they are not sent again (a decline may still come for SUBMITTED).
+SENT_STATES = frozenset({State.SUBMITTED, State.FILED})
+# Volcengine received these: what they sent has had its effect (numbers moved on), even declined.
+RECEIVED_STATES = SENT_STATES | {State.DECLINED}
+
 # Volcengine may fetch a filing's document URLs only while it is being sent or after it was sent.
 DOCUMENTS_FETCHABLE_STATES = frozenset({State.SENDING, State.SUBMITTED, State.UNKNOWN})
 

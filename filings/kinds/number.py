@@ -13,6 +13,7 @@ from filings.kinds.base import Check, Documents, FilingKind, filled_in
 from filings.models import Document, Filing, FilingNumber, PhoneNumber
 from filings.phone_numbers import InvalidNumber, normalise
 from filings.volc.payload import NUMBER_ACTIONS_WITH_LETTER, number_auth_payload
+from filings.workflow import RECEIVED_STATES
 
 MAX_NUMBERS = 100
 LETTER = Document.Kind.BUSINESS_USAGE_LETTER.value
@@ -125,7 +126,7 @@ def _numbers_checks(filing: Filing) -> list[Check]:
     eligible = ELIGIBLE_STATES.get(filing.number_action, frozenset())
     # Once Volcengine received the filing its numbers moved on (pending, delisted, then live or
     # failed) and left it: that is the filing's effect, not a problem of it.
-    received = filing.status == Filing.Status.SUBMITTED
+    received = filing.status in RECEIVED_STATES
     wrong = [
         entry
         for entry in entries

@@ -18,7 +18,7 @@ from filings.services.common import (
     user_id,
 )
 from filings.services.document_reuse import documents_take_over
-from filings.workflow import EDITABLE_STATES, Action, State
+from filings.workflow import EDITABLE_STATES, SENT_STATES, Action, State
 
 FILING_FIELDS = kinds.COMPANY_FILING.fields
 SCRIPT_FIELDS = ("scene", "content")
@@ -55,7 +55,6 @@ def company_create(*, actor: Actor, name: str, credit_code: str) -> Company:
 # while one of them is in review or being sent; every other filing that may still be sent (all
 # but a submitted one) records the edit as a change of its own content.
 COMPANY_EDIT_REFUSED_STATES = frozenset({State.IN_REVIEW, State.SENDING})
-NEVER_SENT_AGAIN_STATES = frozenset({State.SUBMITTED})
 
 
 @transaction.atomic
@@ -82,7 +81,7 @@ def company_update(*, actor: Actor, company: Company, name: str, credit_code: st
     company.save()
     audit.record(actor=actor, kind="company.updated", target=company, data={"changes": changes})
     for filing in filings:
-        if filing.status in NEVER_SENT_AGAIN_STATES:
+        if filing.status in SENT_STATES:
             continue
         audit.record(
             actor=actor,

@@ -12,7 +12,8 @@ from django.utils.html import escape
 
 from filings import errors
 from filings.models import Decision, DecisionReason, Filing, PhoneNumber
-from filings.services import review
+from filings.preflight import content_checks, failed
+from filings.services import editing, review
 from filings.services.decisions import filing_record_decision, open_reasons
 from tests.audit_rows import events_after, head, row
 from tests.builders import approved_filing, fresh
@@ -458,3 +459,21 @@ def test_the_decision_page_reads_refused_numbers_in_any_written_form(
         "13800000002": "号码未实名",
         "057188886666": "固话未开通",
     }
+
+
+def test_a_filed_filing_is_done_its_numbers_checks_clean_and_company_edits_leave_it_be(
+    preparer: User, reviewer: User
+) -> None:
+    company = filed_company(preparer, reviewer)
+    filing = received(
+        reviewer, approve(preparer, reviewer, number_filing(preparer, company, ["13800000001"]))
+    )
+    decide(reviewer, filing, "filed")
+    assert failed(content_checks(fresh(filing))) == []
+    start = head()
+
+    editing.company_update(
+        actor=preparer, company=company, name="改名有限公司", credit_code=company.credit_code
+    )
+
+    assert [e["kind"] for e in events_after(start) if e["filing_id"] == filing.pk] == []
