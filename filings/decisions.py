@@ -62,6 +62,7 @@ FIELD_PROBLEMS: dict[str, tuple[tuple[str, StrOrPromise], ...]] = {
     "numbers": (
         ("not_owned", _("the number is not registered to the company")),
         ("not_allowed", _("this kind of number cannot be used")),
+        ("refused", _("Volcengine refused this number")),
     ),
 }
 

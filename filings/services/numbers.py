@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from filings import audit, errors
+from filings.four_eyes import NUMBER_CHANGED
 from filings.kinds.number import ELIGIBLE_STATES, MAX_NUMBERS, STATE_AFTER_SUBMITTED
 from filings.models import Company, Filing, FilingNumber, PhoneNumber
 from filings.phone_numbers import ListTooLong, report_items
@@ -208,7 +209,7 @@ def number_update(
     number.save(update_fields=["script_scene", "script", "updated_at"])
     audit.record(
         actor=actor,
-        kind="number.updated",
+        kind=NUMBER_CHANGED,
         target=number,
         data={"number": number.digits, "before": before, "after": after},
     )

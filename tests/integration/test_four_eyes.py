@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from filings import errors
-from filings.four_eyes import CONTENT_EVENT_KINDS
+from filings.four_eyes import CONTENT_EVENT_KINDS, has_changed
 from filings.models import AuditEvent, Document, Filing
 from filings.selectors import review_queue
 from filings.services import editing, numbers, review
@@ -241,3 +241,15 @@ def test_the_queue_is_one_query_whatever_its_length(
     for code in VALID_CODES[1:]:
         submitted(preparer, complete_filing(preparer, code=code))
     assert len(read()) == len(VALID_CODES)
+
+
+def test_whoever_changed_a_numbers_script_before_it_was_filed_may_not_approve_the_filing(
+    preparer: User, preparer2: User, dual: User, reviewer2: User
+) -> None:
+    company = complete_filing(preparer).company
+    (number,) = add_numbers(preparer, company, ["13800000001"])
+    numbers.number_update(actor=dual, number=number, script_scene="快递", script="改过的话术")
+    filing = file_numbers(preparer2, [number])
+
+    assert has_changed(filing.pk, dual.pk)
+    assert not has_changed(filing.pk, reviewer2.pk)
