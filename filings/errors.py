@@ -42,6 +42,10 @@ NUMBER_IN_FILING = _(
     "filing's script there."
 )
 NUMBER_NOT_IN_FILING = _("{number} is not in this filing.")
+TOO_MANY_NUMBERS = _(
+    "At most {limit} numbers are filed at once: choose fewer (filter the list by company or "
+    "state) and file the rest next."
+)
 UNKNOWN_NUMBER_ACTION = _("“{action}” is not a number filing action: use add, update or delete.")
 
 UNKNOWN_DECISION = _("“{outcome}” is not a decision: Volcengine either filed or declined it.")

@@ -16,7 +16,7 @@ from django.utils.translation import get_language, gettext_lazy
 from filings.admin.base import reported
 from filings.bulk import messages as texts
 from filings.bulk.models import BulkRun, kind_permission
-from filings.bulk.services import bulk_run_start
+from filings.bulk.services import MAX_ITEMS, bulk_run_start
 from filings.bulk.views import ProgressPages, progress_url
 from filings.models import Filing
 
@@ -65,7 +65,11 @@ class BulkActions(ProgressPages):
         self, request: HttpRequest, queryset: QuerySet[Filing], kind: BulkRun.Kind
     ) -> HttpResponse | None:
         """GET-like first call: the confirmation page. The confirming POST: start the run."""
-        filings = list(queryset.select_related("company").order_by("pk"))
+        # One more than the limit is enough to refuse a selection as too large ("select all").
+        filings = list(queryset.select_related("company").order_by("pk")[: MAX_ITEMS + 1])
+        if len(filings) > MAX_ITEMS:
+            messages.error(request, str(texts.TOO_MANY).format(limit=MAX_ITEMS))
+            return None
         if request.POST.get("post") == "yes":
             with reported(request):
                 run = bulk_run_start(

@@ -109,7 +109,10 @@ def _file_action(action: str) -> Any:
         with reported(request):
             result = numbers.numbers_file(
                 actor=request.user,
-                numbers=list(queryset.values_list("pk", flat=True)),
+                # One more than the limit is enough for the service to refuse "select all".
+                numbers=list(
+                    queryset.values_list("pk", flat=True)[: numbers.MAX_FILED_AT_ONCE + 1]
+                ),
                 action=action,
             )
             if result.filings:

@@ -26,6 +26,8 @@ CHANGE = "filings.change_phonenumber"
 # Rows per INSERT when adding numbers, within the database's limit of parameters per query.
 ROWS_PER_INSERT = 500
 
+# How many numbers one "File these numbers" takes (50 filings of MAX_NUMBERS at the most).
+MAX_FILED_AT_ONCE = 5000
 # States in which a number is taken, for any company: it is on Volcengine's list or on its way.
 TAKEN_STATES = (PhoneNumber.State.PENDING, PhoneNumber.State.LIVE)
 
@@ -238,6 +240,9 @@ def numbers_file(*, actor: Actor, numbers: Iterable[int], action: str) -> FileRe
     """
     require_perm(actor, "filings.add_filing")
     require_perm(actor, CHANGE)
+    numbers = list(numbers)
+    if len(numbers) > MAX_FILED_AT_ONCE:
+        raise errors.FilingsError(str(errors.TOO_MANY_NUMBERS).format(limit=MAX_FILED_AT_ONCE))
     if action not in ELIGIBLE_STATES:
         raise errors.FilingsError(str(errors.UNKNOWN_NUMBER_ACTION).format(action=action))
     label = Filing.NumberAction(action).label

@@ -572,3 +572,21 @@ def test_approve_many_never_approves_a_filing_that_was_not_in_review_when_the_ru
 
     assert results(run) == [(draft.pk, Item.FAILED, english(errors.SEEN_CONTENT_CHANGED))]
     assert status_of(draft) == State.IN_REVIEW
+
+
+@pytest.mark.django_db
+def test_a_selection_over_the_limit_is_refused_before_it_is_listed(
+    preparer: User, reviewer: User, volc_settings: Any, en: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("filings.admin.bulk_actions.MAX_ITEMS", 2)
+    codes = credit_codes()
+    filings = [in_review(preparer, code=next(codes)) for _ in range(3)]
+    client = browser(reviewer)
+    changelist = reverse("admin:filings_filing_changelist")
+    chosen = {"action": "approve_many", "_selected_action": [f.pk for f in filings]}
+
+    asked = client.post(changelist, {**chosen, "index": "0"}, follow=True)
+
+    assert "admin/bulk/confirm.html" not in [t.name for t in asked.templates]
+    assert english(messages.TOO_MANY, limit=2) in asked.content.decode()
+    assert not BulkRun.objects.exists()

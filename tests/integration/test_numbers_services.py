@@ -729,3 +729,15 @@ def test_a_received_delete_delists_the_numbers(preparer: User, reviewer: User, f
         "13800000002": ("live", None),
     }
     assert failed(content_checks(fresh(filing))) == []
+
+
+def test_filing_more_numbers_at_once_than_the_limit_is_refused_whole(
+    settings: Any, preparer: User, monkeypatch: pytest.MonkeyPatch, filed: Any
+) -> None:
+    monkeypatch.setattr(numbers, "MAX_FILED_AT_ONCE", 2)
+    found = add_numbers(preparer, filed, ["13800000001", "13800000002", "13800000003"])
+    start = head()
+    with pytest.raises(errors.FilingsError) as refused:
+        numbers.numbers_file(actor=preparer, numbers=[n.pk for n in found], action=ADD)
+    assert refused.value.message == str(errors.TOO_MANY_NUMBERS).format(limit=2)
+    assert events_after(start) == []
