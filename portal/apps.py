@@ -36,12 +36,12 @@ class PortalAdminConfig(AdminConfig):
                 admin.site.unregister(model)
 
 
-class AxesConfig(AxesAppConfig):
+class AxesConfig(AxesAppConfig):  # type: ignore[misc]  # axes ships no type hints
     verbose_name = _("Login throttling")
 
 
 class TasksDatabaseConfig(TasksAppConfig):
-    verbose_name = _("Background tasks")
+    verbose_name = _("Background tasks")  # type: ignore[assignment]  # Django accepts lazy text
 
 
 # The models' names as the packages spell them (gettext_lazy there), for makemessages.

@@ -364,7 +364,7 @@ LOGGING = {
     "loggers": {
         "filings": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
         # Django logs every refused request with the exception's traceback; 5xx keep theirs.
-        # The records then go on to Django's own handlers, as before.
+        # The records then go on to Django's own handlers.
         "django.request": {"filters": ["refusal_in_one_line"]},
     },
 }

@@ -1,7 +1,6 @@
 """The page where a reviewer records Volcengine's decision on a submitted filing."""
 
 import re
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -140,6 +139,5 @@ class DecisionPages:
             "filing": filing,
             "form": form,
             "title": _("Volcengine's decision on filing #%(pk)s") % {"pk": pk},
-            "today": date.today(),
         }
         return TemplateResponse(request, "admin/filings/filing/decision.html", context)

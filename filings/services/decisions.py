@@ -105,14 +105,14 @@ def _numbers_follow(filing: Filing, outcome: str, failed: Mapping[str, str]) -> 
     after = NUMBER_STATE_AFTER_DECISION[(action, outcome)]
     refused = NUMBER_STATE_WHEN_REFUSED[action]
     states = {}
-    for number in numbers.order_by("digits"):
+    for number in numbers.order_by("pk"):  # the lock order of number rows
         if number.digits in failed:
             number.state, number.failure_reason = refused, failed[number.digits]
         else:
             number.state, number.failure_reason = after, ""
         states[number.digits] = number.state
         number.save(update_fields=["state", "failure_reason", "updated_at"])
-    return states
+    return dict(sorted(states.items()))
 
 
 @transaction.atomic

@@ -386,7 +386,7 @@ def numbers_after_move(actor: Actor, filing: Filing, move: Transition) -> None:
         return
     state = STATE_AFTER_SUBMITTED[filing.number_action]
     numbers = PhoneNumber.objects.select_for_update().filter(filing_numbers__filing=filing)
-    digits = sorted(numbers.values_list("digits", flat=True))
+    digits = sorted(numbers.order_by("pk").values_list("digits", flat=True))  # locked by pk
     numbers.update(state=state, open_filing=None, failure_reason="")
     audit.record(
         actor=actor,

@@ -34,4 +34,3 @@ def test_a_worker_process_runs_an_enqueued_task_through_the_services(
         "company.created",
         "audit.anchored",
     ]
-
