@@ -254,24 +254,25 @@ class PhoneNumberAdmin(admin.ModelAdmin[PhoneNumber]):
             "title": _("Add numbers"),
             "form": form,
             "report": report,
-            "refused_first": _report_rows(report) if report else [],
+            "report_rows": _report_rows(report) if report else "",
         }
         return TemplateResponse(request, "admin/filings/phonenumber/add_numbers.html", context)
 
 
-def _report_rows(report: numbers.AddReport) -> list[dict[str, object]]:
-    """The report's lines, refused first, as dicts: the template reads a dict's keys in one
-    lookup where a dataclass costs a failed item lookup first, which counts at 10,000 lines."""
-    return [
-        {
-            "line": line.line,
-            "raw": line.raw,
-            "digits": line.digits,
-            "reason": line.reason,
-            "added": line.added,
-        }
-        for line in sorted(report.lines, key=lambda line: line.added)
-    ]
+def _report_rows(report: numbers.AddReport) -> str:
+    """The report's table rows, refused lines first, made in one pass (escaped): a template
+    loop over 10,000 lines costs most of the page's time."""
+    added = _("added")
+    return format_html_join(
+        "\n",
+        '<tr class="{}"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+        (
+            ("added", line.line, line.raw, line.digits, added)
+            if line.added
+            else ("refused", line.line, line.raw, line.digits, line.reason)
+            for line in sorted(report.lines, key=lambda line: line.added)
+        ),
+    )
 
 
 def numbers_by_state(company: Company) -> list[tuple[str, int, str]]:
