@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from filings.credit_code import normalize_credit_code
 from filings.models import Company, PhoneNumber
-
-MAX_FILE_BYTES = 2 * 1024 * 1024
+from filings.number_files import MAX_FILE_BYTES
 
 
 class NumbersAddForm(forms.Form):

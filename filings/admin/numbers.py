@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from filings.admin.base import as_id, reported
 from filings.errors import FilingsError
 from filings.models import Company, Filing, FilingNumber, PhoneNumber
+from filings.number_files import NumberFileError, read_items
 from filings.number_forms import NumberForm, NumbersAddForm
 from filings.phone_numbers import InvalidNumber, normalise, split_list
 from filings.services import numbers
@@ -218,8 +219,6 @@ class PhoneNumberAdmin(admin.ModelAdmin[PhoneNumber]):
 
     def add_numbers_view(self, request: HttpRequest) -> HttpResponse:
         """Paste or upload numbers; the answer lists every line with what became of it."""
-        from filings.number_files import NumberFileError, read_items
-
         if not self.has_add_permission(request):
             raise PermissionDenied
         report = None

@@ -29,7 +29,7 @@ from filings.desk.queries import (
 from filings.desk.steps import NextStep, moved_by_portal, next_steps, roles_holding
 from filings.models import Company, Decision, Document, Filing
 from filings.selectors import EXPIRY_WARNING_DAYS
-from filings.services.decisions import decline_reasons, reason_text
+from filings.services.decisions import labelled_reasons, reason_text, target_label
 from filings.workflow import State, moves_from
 
 EXPIRING_WITHIN = timedelta(days=EXPIRY_WARNING_DAYS)  # as the "Documents to renew" page
@@ -239,10 +239,6 @@ def _documents(company: Company, filings: list[_Seen]) -> dict[int, Current]:
     return found
 
 
-def _document_name(kind: str) -> str:
-    return str(dict(Document.Kind.choices).get(kind, kind))
-
-
 class _Documents:
     """What a filing's documents say: which are missing, which expire. The kinds' needs and
     the documents' names are worked out once per page, not once per filing."""
@@ -313,17 +309,13 @@ def _last_decision(company: Company) -> LastDecision | None:
     )
     if decision is None:
         return None
-    labels = {code: label for code, _target, label in decline_reasons(decision.filing)}
     reasons = []
-    for reason in decision.reasons.all():
+    for target, label, text in labelled_reasons(decision.filing, decision):
         # Named with the document it is about: away from the filing page, "blurred" alone is
         # not enough. Field reasons name their field already.
-        label = labels.get(reason.code, reason.code)
-        if reason.number:
-            label = f"{reason.number}: {label}"
-        if reason.target in Document.Kind.values:
-            label = f"{_document_name(reason.target)}: {label}"
-        reasons.append(reason_text(label, reason.text))
+        if target in Document.Kind.values:
+            label = f"{target_label(target)}: {label}"
+        reasons.append(reason_text(label, text))
     return LastDecision(
         decision=decision,
         filing_label=filing_label(decision.filing),

@@ -214,12 +214,12 @@ def open_reasons(filing: Filing) -> dict[str, list[tuple[str, str]]]:
     ):
         return {}
     found: dict[str, list[tuple[str, str]]] = {}
-    for target, label, text in _labelled(filing, decision):
+    for target, label, text in labelled_reasons(filing, decision):
         found.setdefault(target, []).append((label, text))
     return found
 
 
-def _labelled(filing: Filing, decision: Decision) -> list[tuple[str, str, str]]:
+def labelled_reasons(filing: Filing, decision: Decision) -> list[tuple[str, str, str]]:
     """(target, label, details) of each reason of `decision`, in the order they were given."""
     labels = {code: label for code, _target, label in decline_reasons(filing)}
     found = []
@@ -235,7 +235,7 @@ def reason_labels(filing: Filing, decision: Decision | None) -> list[tuple[str, 
     """(label, details) of each reason of `decision` (none for None)."""
     if decision is None:
         return []
-    return [(label, text) for _target, label, text in _labelled(filing, decision)]
+    return [(label, text) for _target, label, text in labelled_reasons(filing, decision)]
 
 
 def reason_text(label: str, details: str) -> str:
