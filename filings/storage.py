@@ -1,6 +1,7 @@
 """Object storage for documents: random keys, saving, orphan clean-up, URLs Volcengine fetches."""
 
 import contextlib
+import contextvars
 import logging
 import uuid
 from collections.abc import Iterator
@@ -73,16 +74,32 @@ def delete_object(key: str) -> None:
         logger.exception("could not delete orphaned object %s; run manage.py cleanup_orphans", key)
 
 
+# The key lists of the objects_removed_on_error blocks open in this context, outermost first.
+_open_blocks: contextvars.ContextVar[tuple[list[str], ...]] = contextvars.ContextVar(
+    "open_blocks", default=()
+)
+
+
 @contextlib.contextmanager
 def objects_removed_on_error() -> Iterator[list[str]]:
-    """Collects keys saved inside the block; if the block raises, deletes them (no orphans)."""
+    """Collects keys saved inside the block; if the block raises, deletes them (no orphans).
+
+    Blocks nest: the keys of an inner block that ends normally join the enclosing block's, so
+    they are deleted too when the enclosing block raises (its transaction rolls back the rows).
+    """
     keys: list[str] = []
+    enclosing = _open_blocks.get()
+    token = _open_blocks.set((*enclosing, keys))
     try:
         yield keys
     except BaseException:
         for key in keys:
             delete_object(key)
         raise
+    finally:
+        _open_blocks.reset(token)
+    if enclosing:
+        enclosing[-1].extend(keys)
 
 
 def uses_filesystem() -> bool:

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "filings.apps.FilingsConfig",
     "filings.notifications.apps.NotificationsConfig",
     "filings.bulk.apps.BulkConfig",
+    "filings.imports.apps.ImportsConfig",
 ]
 
 # Background work (Django's Tasks API, the django-tasks backport): tasks are rows in the portal's
@@ -276,6 +277,10 @@ PORTAL_MAX_UPLOAD_BYTES = env_int("PORTAL_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 PORTAL_MAX_IMAGE_PIXELS = env_int("PORTAL_MAX_IMAGE_PIXELS", 40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * PORTAL_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Spreadsheet import: the largest ZIP of documents, and how long uploaded files wait for a
+# confirmation before they are deleted.
+PORTAL_IMPORT_MAX_ARCHIVE_BYTES = env_int("PORTAL_IMPORT_MAX_ARCHIVE_BYTES", 512 * 1024 * 1024)
+PORTAL_IMPORT_KEEP_HOURS = env_int("PORTAL_IMPORT_KEEP_HOURS", 24)
 # Retention of documents (manage.py purge_expired): days after a company's service ended, and
 # days after a version that was never sent was replaced.
 PORTAL_RETENTION_DAYS = env_int("PORTAL_RETENTION_DAYS", 730)

@@ -14,12 +14,14 @@ from filings.admin.retention import CompanyRetentionPages, legal_hold_state, ser
 from filings.desk.company import company_desk
 from filings.errors import FilingsError
 from filings.forms import CompanyForm
+from filings.imports.selectors import may_import
+from filings.imports.views import ImportPages
 from filings.models import Company
 from filings.services.editing import company_create, company_update
 
 
 @admin.register(Company)
-class CompanyAdmin(CompanyRetentionPages, admin.ModelAdmin[Company]):
+class CompanyAdmin(ImportPages, CompanyRetentionPages, admin.ModelAdmin[Company]):
     form = CompanyForm
     list_display = ["name", "credit_code", "filing_count", "created_at"]
     search_fields = ["name", "credit_code"]
@@ -31,7 +33,13 @@ class CompanyAdmin(CompanyRetentionPages, admin.ModelAdmin[Company]):
     retention_fields = ["service_status", "legal_hold_status"]
 
     def get_urls(self) -> list[URLPattern]:
-        return self.retention_urls() + super().get_urls()
+        return self.import_urls() + self.retention_urls() + super().get_urls()
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "may_import": may_import(request.user)}
+        return super().changelist_view(request, extra_context)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = list(super().get_readonly_fields(request, obj))

@@ -56,6 +56,11 @@ EVENT_LABELS: dict[str, StrOrPromise] = {
     "bulk.started": _("Bulk action started"),
     "bulk.cancelled": _("Bulk action cancelled"),
     "bulk.stopped": _("Bulk send stopped: Volcengine asked to slow down"),
+    # spreadsheet import
+    "import.uploaded": _("Spreadsheet import uploaded"),
+    "import.confirmed": _("Spreadsheet import confirmed"),
+    "import.discarded": _("Spreadsheet import discarded"),
+    "import.resumed": _("Spreadsheet import resumed"),
     # sending
     "submission.sent": _("Sent to Volcengine"),
     "submission.response": _("Volcengine's answer recorded"),

@@ -104,6 +104,12 @@ def _cleaned(data: bytes, info: ImageInfo, label: str) -> tuple[bytes, ImageInfo
     return clean, replace(info, size=len(clean), sha256=hashlib.sha256(clean).hexdigest())
 
 
+def stored_image(upload: Upload, label: str) -> tuple[bytes, ImageInfo]:
+    """What storing `upload` as one image would store (upright, without metadata) and its info;
+    ValidationError, with `label` naming the file, says why it cannot be stored."""
+    return _cleaned(upload.data, _inspect(upload, label), label)
+
+
 def _new_document(
     actor: Actor,
     filing: Filing,

@@ -63,7 +63,7 @@ class AddReport:
 TAKEN_ELSEWHERE = Q(state__in=TAKEN_STATES) | Q(open_filing__isnull=False)
 
 
-def _taken_elsewhere_reason(company_name: str, state: str, open_filing_id: int | None) -> str:
+def taken_elsewhere_reason(company_name: str, state: str, open_filing_id: int | None) -> str:
     """Why another company's number keeps these digits from being added or filed."""
     if open_filing_id is not None:
         where = _("in number filing #%(id)s") % {"id": open_filing_id}
@@ -91,7 +91,7 @@ def _taken(digits: list[str], company: Company) -> dict[str, str]:
             if company_id == company.pk:
                 reason = own[PhoneNumber.State(state)]
             else:
-                reason = _taken_elsewhere_reason(company_name, state, open_filing_id)
+                reason = taken_elsewhere_reason(company_name, state, open_filing_id)
             found.setdefault(number, reason)
     return found
 
@@ -266,7 +266,7 @@ def numbers_file(*, actor: Actor, numbers: Iterable[int], action: str) -> FileRe
     for number in sorted(mine, key=lambda n: (n.digits, n.pk)):
         other = elsewhere.get(number.digits)
         if other is not None and other.company_id != number.company_id:
-            reason = _taken_elsewhere_reason(other.company.name, other.state, other.open_filing_id)
+            reason = taken_elsewhere_reason(other.company.name, other.state, other.open_filing_id)
             refused.append((number.digits, reason))
         elif number.digits in claimed:
             refused.append(

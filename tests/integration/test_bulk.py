@@ -64,9 +64,9 @@ def start(actor: User, kind: str, filings: list[Filing]) -> BulkRun:
     )
 
 
-def work(limit: int | None = None) -> int:
-    """Run the queued bulk tasks in this process, in the queue's order, as a worker does; each
-    must succeed. Returns how many ran."""
+def work(limit: int | None = None, tasks: str = BULK_TASKS) -> int:
+    """Run the queued tasks whose path starts with `tasks` (the bulk tasks) in this process, in
+    the queue's order, as a worker does; each must succeed. Returns how many ran."""
     worker = Worker(
         queue_names=["default"],
         interval=0,
@@ -79,7 +79,7 @@ def work(limit: int | None = None) -> int:
     )
     ran = 0
     while limit is None or ran < limit:
-        task = DBTaskResult.objects.ready().filter(task_path__startswith=BULK_TASKS).first()
+        task = DBTaskResult.objects.ready().filter(task_path__startswith=tasks).first()
         if task is None:
             break
         task.claim("in-test")
