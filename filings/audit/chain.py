@@ -70,7 +70,8 @@ def record(
     Appending locks the chain head row until that transaction ends. Every transaction takes its
     row locks in one order, so none waits for another in a cycle (on PostgreSQL, a deadlock):
 
-    0. a bulk run's rows (filings.bulk), when a bulk action makes the change;
+    0. a bulk run's rows (filings.bulk) or an import's row (filings.imports), when one of them
+       makes the change;
     1. the filing rows it changes, by primary key (services.common.lock_filing, lock_filings);
     2. then the company row;
     3. then the number rows (services.numbers);
