@@ -69,3 +69,19 @@ def archive(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             zip_file.writestr(name, data)
     return out.getvalue()
+
+
+def stored_files(prefix: str) -> list[str]:
+    """The keys of the objects stored under `prefix` (a folder of the default storage)."""
+    from django.core.files.storage import default_storage
+
+    def walk(folder: str) -> Iterator[str]:
+        directories, files = default_storage.listdir(folder)
+        yield from (f"{folder}/{name}" for name in files)
+        for directory in directories:
+            yield from walk(f"{folder}/{directory}")
+
+    try:
+        return sorted(walk(prefix))
+    except FileNotFoundError:  # nothing was ever stored there
+        return []

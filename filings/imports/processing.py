@@ -299,13 +299,22 @@ def _make_changes(
         _upload(actor, filing, plan.documents, archive)
     if plan.numbers:
         scene, script = values.scripts[0]
-        numbers_add(
+        report = numbers_add(
             actor=actor,
             company=company,
             items=list(enumerate(plan.numbers, start=1)),
             script_scene=scene,
             script=script,
         )
+        # numbers_add keeps the good numbers and reports the others; a row is imported whole or
+        # not at all (a number taken since the judgement under lock undoes the row).
+        if report.refused:
+            raise errors.FilingsError(
+                " ".join(
+                    str(messages.NUMBER_REFUSED).format(text=line.raw, reason=line.reason)
+                    for line in report.refused
+                )
+            )
     return filing
 
 
