@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -15,7 +15,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from filings.admin.base import reported
+from filings.admin.base import as_id, reported
 from filings.imports import messages as texts
 from filings.imports.models import ImportRow, ImportRun
 from filings.imports.selectors import may_import, run_progress
@@ -71,6 +71,9 @@ class ImportPages(admin.ModelAdmin[Company]):
     """The import's pages, under the company list's URLs."""
 
     def import_urls(self) -> list[URLPattern]:
+        # A run's id is taken as any path segment and read by _run: an odd one ("abc", "²", a
+        # number beyond a bigint) is a 404 there, instead of falling through to the company
+        # pages' catch-all redirect.
         view = self.admin_site.admin_view
         return [
             path("import/", view(self.import_view), name="filings_company_import"),
@@ -80,27 +83,27 @@ class ImportPages(admin.ModelAdmin[Company]):
                 name="filings_company_import_template",
             ),
             path(
-                "import/<int:run_id>/",
+                "import/<str:run_id>/",
                 view(self.import_run_view),
                 name="filings_company_import_run",
             ),
             path(
-                "import/<int:run_id>/status/",
+                "import/<str:run_id>/status/",
                 view(self.import_status_view),
                 name="filings_company_import_status",
             ),
             path(
-                "import/<int:run_id>/confirm/",
+                "import/<str:run_id>/confirm/",
                 view(require_POST(self.import_confirm_view)),
                 name="filings_company_import_confirm",
             ),
             path(
-                "import/<int:run_id>/discard/",
+                "import/<str:run_id>/discard/",
                 view(require_POST(self.import_discard_view)),
                 name="filings_company_import_discard",
             ),
             path(
-                "import/<int:run_id>/resume/",
+                "import/<str:run_id>/resume/",
                 view(require_POST(self.import_resume_view)),
                 name="filings_company_import_resume",
             ),
@@ -110,16 +113,20 @@ class ImportPages(admin.ModelAdmin[Company]):
         if not may_import(request.user):
             raise PermissionDenied
 
-    def _run(self, request: HttpRequest, run_id: int) -> ImportRun:
+    def _run(self, request: HttpRequest, run_id: str) -> ImportRun:
         self._require_import(request)
-        return get_object_or_404(ImportRun.objects.select_related("actor"), pk=run_id)
+        pk = as_id(run_id)
+        if pk is None:
+            raise Http404
+        return get_object_or_404(ImportRun.objects.select_related("actor"), pk=pk)
 
     def _context(self, request: HttpRequest, title: str) -> dict[str, object]:
         return {**self.admin_site.each_context(request), "opts": self.opts, "title": title}
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         self._require_import(request)
-        form = ImportForm(request.POST or None, request.FILES or None)
+        # Bound on every POST, even one without any field, so a missing file is named.
+        form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
         if request.method == "POST" and form.is_valid():
             with reported(request):
                 run = import_start(
@@ -147,7 +154,7 @@ class ImportPages(admin.ModelAdmin[Company]):
         response["Content-Disposition"] = f'attachment; filename="{TEMPLATE_NAME}"'
         return response
 
-    def import_run_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+    def import_run_view(self, request: HttpRequest, run_id: str) -> HttpResponse:
         run = self._run(request, run_id)
         rows = list(run.rows.select_related("filing").order_by("line"))
         Verdict = ImportRow.Verdict
@@ -166,17 +173,17 @@ class ImportPages(admin.ModelAdmin[Company]):
         }
         return TemplateResponse(request, "admin/imports/run.html", context)
 
-    def import_status_view(self, request: HttpRequest, run_id: int) -> JsonResponse:
+    def import_status_view(self, request: HttpRequest, run_id: str) -> JsonResponse:
         return JsonResponse(run_progress(self._run(request, run_id)))
 
-    def import_confirm_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+    def import_confirm_view(self, request: HttpRequest, run_id: str) -> HttpResponse:
         run = self._run(request, run_id)
         with reported(request):
             count = import_confirm(actor=request.user, run=run)
             messages.success(request, str(texts.CONFIRMED).format(count=count))
         return HttpResponseRedirect(run_url(run))
 
-    def import_discard_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+    def import_discard_view(self, request: HttpRequest, run_id: str) -> HttpResponse:
         run = self._run(request, run_id)
         with reported(request):
             import_discard(actor=request.user, run=run)
@@ -184,7 +191,7 @@ class ImportPages(admin.ModelAdmin[Company]):
             return HttpResponseRedirect(reverse("admin:filings_company_import"))
         return HttpResponseRedirect(run_url(run))
 
-    def import_resume_view(self, request: HttpRequest, run_id: int) -> HttpResponse:
+    def import_resume_view(self, request: HttpRequest, run_id: str) -> HttpResponse:
         run = self._run(request, run_id)
         with reported(request):
             if import_resume(actor=request.user, run=run):
