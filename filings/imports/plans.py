@@ -237,16 +237,19 @@ def _current_shas(plan: Plan) -> dict[tuple[str, str], str]:
 def _plan_documents(plan: Plan, files: Sequence[RowFile]) -> None:
     current = _current_shas(plan)
     by_kind: dict[str, list[RowFile]] = {}
+    # A kind whose file is refused is not missing as well: the file's problem says what to do.
+    refused_kinds: set[str] = set()
     for file in files:
         if file.problem:
             plan.reasons.append(file.problem)
+            refused_kinds.add(file.kind)
         else:
             by_kind.setdefault(file.kind, []).append(file)
     changed = []
     for kind in COMPANY_FILING.document_kinds:
         given = by_kind.get(kind)
         if given is None:
-            if (kind, Document.Part.MAIN) not in current:
+            if (kind, Document.Part.MAIN) not in current and kind not in refused_kinds:
                 plan.reasons.append(
                     str(messages.DOCUMENT_MISSING).format(
                         document=Document.Kind(kind).label,
