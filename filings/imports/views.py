@@ -21,6 +21,7 @@ from filings.imports.models import ImportRow, ImportRun
 from filings.imports.selectors import may_import, run_progress
 from filings.imports.services import import_confirm, import_discard, import_resume, import_start
 from filings.imports.sheet import COLUMNS, template_xlsx
+from filings.imports.sheet import MAX_FILE_BYTES as MAX_SHEET_BYTES
 from filings.kinds import COMPANY_FILING
 from filings.models import Company, Document
 from filings.services.documents import Upload
@@ -57,10 +58,13 @@ def accepted_names() -> list[tuple[str, str]]:
     return names
 
 
-def _upload(file: UploadedFile[bytes] | None) -> Upload | None:
+def _upload(file: UploadedFile[bytes] | None, limit: int) -> Upload | None:
+    """The uploaded file, of which at most `limit` + 1 bytes are read: import_start refuses a
+    larger file by its size, so a huge upload is never held in memory whole. `limit` is the
+    limit import_start applies, so no file it takes is cut short."""
     if file is None:
         return None
-    return Upload(str(file.name), file.read(), file.size)
+    return Upload(str(file.name), file.read(limit + 1), file.size)
 
 
 def run_url(run: ImportRun) -> str:
@@ -131,8 +135,10 @@ class ImportPages(admin.ModelAdmin[Company]):
             with reported(request):
                 run = import_start(
                     actor=request.user,
-                    sheet=_upload(form.cleaned_data["sheet"]),
-                    archive=_upload(form.cleaned_data.get("archive")),
+                    sheet=_upload(form.cleaned_data["sheet"], MAX_SHEET_BYTES),
+                    archive=_upload(
+                        form.cleaned_data.get("archive"), settings.PORTAL_IMPORT_MAX_ARCHIVE_BYTES
+                    ),
                     language=get_language(),
                 )
                 messages.success(request, str(texts.STARTED))

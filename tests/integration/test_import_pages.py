@@ -29,10 +29,13 @@ from django_tasks_db.models import DBTaskResult
 from filings.imports import archive as ar
 from filings.imports import messages as texts
 from filings.imports import sheet as sh
+from filings.imports import views
 from filings.imports.models import ImportRow, ImportRun
 from filings.imports.sheet import COLUMNS, read_sheet
 from filings.imports.views import TEMPLATE_NAME, XLSX_TYPE, accepted_names
 from filings.models import AuditEvent, Company, Filing
+from filings.services import review
+from tests import builders
 from tests import import_builders as build
 from tests.imagecorpus import jpeg_bytes, pdf_bytes
 from tests.integration.test_imports import work
@@ -358,6 +361,42 @@ def test_a_stalled_check_can_be_resumed_from_its_page(preparer: User) -> None:
     assert run.state == State.CHECKED
 
 
+def test_a_stalled_import_can_be_resumed_from_its_page(preparer: User) -> None:
+    (code,) = codes(450, 1)
+    client = browser(preparer)
+    documents = build.archive(build.document_files(code))
+    run = uploaded(client, build.sheet_csv([build.row(code)]), documents)
+    client.post(page_url("confirm", run))
+    DBTaskResult.objects.filter(task_path__endswith="apply_import").delete()  # its worker died
+    ImportRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=10))
+
+    answer = client.post(page_url("resume", run))
+
+    assert said(client, answer, run_url(run))[-1] == english(texts.RESUMED)
+    assert work() == 1
+    assert status(client, run)["state"] == State.DONE
+    assert Filing.objects.filter(company__credit_code=code).count() == 1
+
+
+def test_a_row_refused_at_import_shows_why_on_the_results(preparer: User) -> None:
+    (code,) = codes(470, 1)
+    filing = builders.complete_filing(preparer, code=code)
+    client = browser(preparer)
+    run = uploaded(client, build.sheet_csv([build.row(code, script1="新的话术内容。")]))
+    assert run.rows.get().verdict == Verdict.CHANGED
+    review.filing_submit(actor=preparer, filing=filing)  # after the preview, before confirming
+
+    client.post(page_url("confirm", run))
+    work()
+
+    row = run.rows.get()
+    assert row.outcome == Outcome.FAILED
+    page = assert_safe_page(client.get(run_url(run)))
+    assert english(Outcome.FAILED.label) in page.text
+    assert row.message in page.text
+    assert Filing.objects.get(pk=filing.pk).status == Filing.Status.IN_REVIEW
+
+
 # --- who may open what ---------------------------------------------------------------------------
 
 READS = ["run", "status"]
@@ -473,6 +512,31 @@ def test_a_zip_over_the_limit_is_refused_before_it_is_stored(preparer: User, set
     assert not ImportRun.objects.exists()
     page = assert_safe_page(answer)
     assert english(texts.ARCHIVE_TOO_BIG).format(limit=1) in page.text
+
+
+def test_an_oversized_upload_is_refused_without_being_read_whole(
+    preparer: User, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file larger than its limit is refused by its size: at most the limit and one byte of
+    it are read into memory (a multi-gigabyte upload would otherwise be held whole)."""
+    settings.PORTAL_IMPORT_MAX_ARCHIVE_BYTES = MB
+    read: list[int] = []
+    start = views.import_start
+
+    def counting(**kwargs: Any) -> ImportRun:
+        read.extend(len(kwargs[name].data) for name in ("sheet", "archive") if kwargs[name])
+        return start(**kwargs)
+
+    monkeypatch.setattr(views, "import_start", counting)
+    (code,) = codes(720, 1)
+    sheet = build.sheet_csv([build.row(code)])
+    client = browser(preparer)
+
+    upload(client, sheet, bytes(3 * MB))
+    upload(client, sheet + b"#" * (sh.MAX_FILE_BYTES + MB), None)
+
+    assert read == [len(sheet), MB + 1, sh.MAX_FILE_BYTES + 1]
+    assert not ImportRun.objects.exists()
 
 
 @pytest.mark.parametrize(
