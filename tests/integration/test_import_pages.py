@@ -255,6 +255,7 @@ def test_upload_preview_confirm_and_results_through_the_pages(preparer: User) ->
 
     confirmed = client.post(page_url("confirm", run))
     assert said(client, confirmed, run_url(run)) == [english(texts.CONFIRMED).format(count=2)]
+    assert "no-store" in client.get(page_url("status", run))["Cache-Control"]
     importing = status(client, run)
     assert (importing["state"], importing["done"], importing["total"]) == (State.IMPORTING, 0, 2)
     assert 'id="import-progress"' in client.get(run_url(run)).content.decode()
@@ -460,6 +461,23 @@ def test_an_odd_or_unknown_run_id_is_not_found(preparer: User, name: str, value:
         client.post(address) if name in ("confirm/", "discard/", "resume/") else client.get(address)
     )
     assert answer.status_code == 404, (address, answer.status_code)
+
+
+def test_the_forms_carry_a_csrf_token_and_a_post_without_one_is_refused(
+    checked_run: ImportRun, preparer: User
+) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(preparer)
+    html = strict.get(run_url(checked_run)).content.decode()
+    for form in ("import-discard",):  # (its one row lacks documents: nothing to confirm)
+        start = html.index(f'id="{form}"')
+        assert 'name="csrfmiddlewaretoken"' in html[start : html.index("</form>", start)], form
+    assert 'name="csrfmiddlewaretoken"' in strict.get(START).content.decode()
+    for name in WRITES:
+        assert strict.post(page_url(name, checked_run)).status_code == 403, name
+    assert strict.post(START, {}).status_code == 403
+    checked_run.refresh_from_db()
+    assert checked_run.state == State.CHECKED
 
 
 # --- hostile files -------------------------------------------------------------------------------
