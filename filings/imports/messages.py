@@ -23,6 +23,7 @@ NOTHING_TO_IMPORT = _(
 CONFIRMED = _("Importing {count} rows. Follow the progress below.")
 DISCARDED = _("The import was discarded and its uploaded files deleted.")
 NOT_DISCARDABLE = _("This import is {state} and cannot be discarded any more.")
+NOT_STALLED = _("The import is not stalled: its worker is on it, or it has finished.")
 RESUMED = _("The import had stalled (its worker stopped); it continues now.")
 EXPIRED = _(
     "The import was not confirmed within {hours} hours: its uploaded files were deleted. Upload "

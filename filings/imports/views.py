@@ -202,4 +202,6 @@ class ImportPages(admin.ModelAdmin[Company]):
         with reported(request):
             if import_resume(actor=request.user, run=run):
                 messages.success(request, str(texts.RESUMED))
+            else:
+                messages.info(request, str(texts.NOT_STALLED))
         return HttpResponseRedirect(run_url(run))

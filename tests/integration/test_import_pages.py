@@ -8,6 +8,7 @@ The tasks run in this process (`work`), as a worker would run them.
 
 import io
 import json
+import re
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -313,6 +314,12 @@ def test_discard_drops_the_run_and_its_files(preparer: User) -> None:
     run = uploaded(client, build.sheet_csv([build.row(code)]))
     assert run.state == State.CHECKED
     assert run.sheet_key
+    # The button asks first (static/filings/confirm.js).
+    assert re.search(
+        r'id="import-discard">.*?<button[^>]*data-confirm="[^"]+"',
+        client.get(run_url(run)).content.decode(),
+        re.S,
+    )
 
     answer = client.post(page_url("discard", run))
 
@@ -344,7 +351,7 @@ def test_a_stalled_check_can_be_resumed_from_its_page(preparer: User) -> None:
     DBTaskResult.objects.filter(task_path__endswith="check_import").delete()
 
     fresh = client.post(page_url("resume", run))  # not stalled yet: nothing happens
-    assert said(client, fresh, run_url(run)) == []
+    assert said(client, fresh, run_url(run)) == [english(texts.NOT_STALLED)]
     assert AuditEvent.objects.filter(kind="import.resumed").count() == 0
     assert 'id="import-resume" hidden' in client.get(run_url(run)).content.decode()
     assert status(client, run)["stalled"] is False
