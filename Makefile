@@ -15,7 +15,7 @@ DEMO_ENV := DEBUG=true \
 	VOLC_VMS_ENDPOINT=http://$(HOST):$(PORT)/sandbox/vms/ \
 	PORTAL_PUBLIC_BASE_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test test-fast install lint bench serve clean backup restore
+.PHONY: run test test-fast install lint bench bench-scale serve clean backup restore
 
 # The exact versions of requirements.lock (pyproject's `dev` extra, hashed), then the portal itself.
 $(STAMP): pyproject.toml requirements.lock
@@ -59,6 +59,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run_all.py
+
+# The large sizes (docs/PERFORMANCE.md): the audit trail 10k -> 1M events, its plot, bulk sends.
+bench-scale: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/run_all.py --scale
 
 serve: $(STAMP)
 	DEBUG=false $(PY) manage.py collectstatic --noinput -v0

@@ -51,10 +51,13 @@ def install_urls() -> None:
         def get_urls(self) -> list[Any]:
             # The portal's templates link to its own admin views (the review queue, ...): give
             # the bare site the same names so those links reverse; they are never requested.
+            # Models the bare site does not register at all (notifications, bulk runs, ...) get
+            # all their names the same way.
             urls = super().get_urls()
-            for model, bare_admin in self._registry.items():
-                have = {p.name for p in bare_admin.get_urls()}
-                extra = [p for p in admin.site._registry[model].get_urls() if p.name not in have]
+            for model, portal_admin in admin.site._registry.items():
+                bare_admin = self._registry.get(model)
+                have = {p.name for p in bare_admin.get_urls()} if bare_admin else set()
+                extra = [p for p in portal_admin.get_urls() if p.name not in have]
                 info = f"{model._meta.app_label}/{model._meta.model_name}/"
                 urls.append(path(f"portal-only/{info}", include(extra)))
             return urls

@@ -45,9 +45,14 @@ _FOREIGN_ENV = (
 )
 
 
-def arguments(description: str, **extra: str) -> argparse.Namespace:
+def arguments(
+    description: str, *, switches: dict[str, str] | None = None, **extra: str
+) -> argparse.Namespace:
+    """--quick, one --name VALUE option per `extra`, one --name flag per `switches`."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    for name, text in (switches or {}).items():
+        parser.add_argument(f"--{name.replace('_', '-')}", action="store_true", help=text)
     for name, text in extra.items():
         parser.add_argument(f"--{name.replace('_', '-')}", default=None, help=text)
     return parser.parse_args()
@@ -247,10 +252,13 @@ def figure(
     at_least: bool = False,
     labels: tuple[str, str] = ("portal", "baseline"),
     note: str = "",
+    ok: bool | None = None,
 ) -> bool:
-    """Print one figure line; `at_least` for throughput-like figures (higher is better)."""
+    """Print one figure line; `at_least` for throughput-like figures (higher is better);
+    `ok` decides OK/MISSED instead of the ratio (for figures that must be exact)."""
     ratio = portal / baseline if baseline else float("inf")
-    ok = ratio >= target if at_least else ratio <= target
+    if ok is None:
+        ok = ratio >= target if at_least else ratio <= target
     sign = ">=" if at_least else "<="
     line = (
         f"{name}  {labels[0]} {show(portal)}  {labels[1]} {show(baseline)}  "

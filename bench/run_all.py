@@ -1,9 +1,13 @@
 """Run every benchmark, then list every figure with its ratio, target and OK/MISSED. Exits 0.
 
-`python bench/run_all.py [--quick]` (what `make bench` runs, after `pip install -e '.[bench]'`).
-The big tables (10k filings / 50k submissions / 200k events; --quick: a tenth) are built once,
-through the services and then replicated (bench/dataset.py), and handed to the benchmarks that
-need them in BENCH_DATASET_DIR. Each benchmark runs in its own interpreter, as it would alone.
+`python bench/run_all.py [--quick] [--scale] [--only NAME,...]` (`make bench` runs it bare,
+`make bench-scale` with --scale, both after `pip install -e '.[bench]'`).
+Without --scale: the single-operation benchmarks. The big tables (10k filings / 50k submissions
+/ 200k events; --quick: a tenth) are built once, through the services and then replicated
+(bench/dataset.py), and handed to the benchmarks that need them in BENCH_DATASET_DIR.
+With --scale: the large sizes (bench_scale.py: the audit trail 10k -> 1M events and the plot;
+bench_bulk_send.py: bulk sends by task workers). --only picks benchmarks by file name
+(`--only scale,upload`). Each benchmark runs in its own interpreter, as it would alone.
 The figures are for reading, not a gate: a MISSED figure does not fail the run.
 """
 
@@ -28,11 +32,20 @@ BENCHMARKS = [
     ("bench_export.py", True),
     ("bench_send.py", True),
 ]
-TIMEOUT = 900  # seconds per benchmark; a stuck one is reported and the run goes on
+SCALE = [
+    ("bench_scale.py", True),
+    ("bench_bulk_send.py", True),
+]
+NEEDS_DATASET = {"bench_admin.py", "bench_verify.py", "bench_export.py"}
+# Seconds per benchmark; a stuck one is reported and the run goes on.
+TIMEOUT = 900
+TIMEOUTS = {"bench_scale.py": 3600, "bench_bulk_send.py": 1800}
 FIGURE = re.compile(r"\btarget [<>]=[\d.]+x\s+(OK|MISSED)\b")
 
 
-def run(command: list[str], env: dict[str, str]) -> tuple[list[str], int | str]:
+def run(
+    command: list[str], env: dict[str, str], timeout: int = TIMEOUT
+) -> tuple[list[str], int | str]:
     """Run one benchmark, echoing its output as it comes; return its lines and exit status."""
     lines: list[str] = []
     with subprocess.Popen(
@@ -43,40 +56,54 @@ def run(command: list[str], env: dict[str, str]) -> tuple[list[str], int | str]:
         env=env,
         cwd=HERE.parent,
     ) as child:
-        deadline = time.monotonic() + TIMEOUT
+        deadline = time.monotonic() + timeout
         assert child.stdout is not None
         for line in child.stdout:
             print(line, end="", flush=True)
             lines.append(line.rstrip("\n"))
             if time.monotonic() > deadline:
                 child.kill()
-                return lines, f"killed after {TIMEOUT}s"
+                return lines, f"killed after {timeout}s"
         return lines, child.wait()
 
 
 def main() -> int:
-    args = harness.arguments(__doc__.splitlines()[0])
+    args = harness.arguments(
+        __doc__.splitlines()[0],
+        switches={"scale": "the large sizes: bench_scale.py, bench_bulk_send.py"},
+        only="comma-separated benchmark names (scale, upload, ...)",
+    )
     quick = ["--quick"] if args.quick else []
+    chosen = SCALE if args.scale else BENCHMARKS
+    if args.only:
+        wanted = {
+            f"bench_{name.strip().removeprefix('bench_').removesuffix('.py')}.py"
+            for name in args.only.split(",")
+        }
+        chosen = [entry for entry in BENCHMARKS + SCALE if entry[0] in wanted]
     started = time.perf_counter()
     print(f"# {harness.machine()}", flush=True)
     print(f"# throwaway files under {harness.scratch_root() or 'the system temp dir'}", flush=True)
 
-    data_dir = harness.temp_dir("run-all-data")
-    clock = time.perf_counter()
-    print("\n## dataset.py (shared by admin, verify, export)", flush=True)
-    _, status = run(
-        [sys.executable, str(HERE / "dataset.py"), "--out", str(data_dir), *quick], dict(os.environ)
-    )
-    print(f"  # built in {time.perf_counter() - clock:.0f}s", flush=True)
-    env = {**os.environ, "BENCH_DATASET_DIR": str(data_dir)} if status == 0 else dict(os.environ)
+    env = dict(os.environ)
+    if any(script in NEEDS_DATASET for script, _ in chosen):
+        data_dir = harness.temp_dir("run-all-data")
+        clock = time.perf_counter()
+        print("\n## dataset.py (shared by admin, verify, export)", flush=True)
+        _, status = run(
+            [sys.executable, str(HERE / "dataset.py"), "--out", str(data_dir), *quick], env
+        )
+        print(f"  # built in {time.perf_counter() - clock:.0f}s", flush=True)
+        if status == 0:
+            env["BENCH_DATASET_DIR"] = str(data_dir)
 
     figures: list[str] = []
     problems: list[str] = []
-    for script, takes_options in BENCHMARKS:
+    for script, takes_options in chosen:
         clock = time.perf_counter()
         print(f"\n## {script}", flush=True)
         command = [sys.executable, str(HERE / script), *(quick if takes_options else [])]
-        lines, status = run(command, env)
+        lines, status = run(command, env, TIMEOUTS.get(script, TIMEOUT))
         print(f"  # {script} took {time.perf_counter() - clock:.0f}s", flush=True)
         figures += [line.strip() for line in lines if FIGURE.search(line)]
         if status != 0:
