@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import warnings
-import zipfile
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import openpyxl
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from filings.file_types import KIND_LABELS, sniff_type
 from filings.phone_numbers import MAX_ITEMS, NumberReport, report_items
+from filings.tables import (
+    SCIENTIFIC,
+    Table,
+    TableError,
+    TableLimits,
+    TableMessages,
+    cell_text,
+    read_table,
+)
+from filings.tables import UTF8_BOM as UTF8_BOM
+from filings.tables import ZIP_SIGNATURE as ZIP_SIGNATURE
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -30,8 +34,6 @@ MAX_SCANNED_ROWS = 100_000
 # about 100,000 (a row, and a cell with its value, each count); openpyxl reads some 100,000 a
 # second.
 MAX_ELEMENTS = 200_000
-ZIP_SIGNATURE = b"PK\x03\x04"
-UTF8_BOM = b"\xef\xbb\xbf"
 
 FILE_EMPTY = _("The file is empty. Upload a CSV or XLSX file with one number a row.")
 FILE_TOO_BIG = _(
@@ -79,11 +81,20 @@ SCIENTIFIC_NOTATION = _(
     "last digits are lost. Format the column as Text, enter the numbers again and save the file."
 )
 
-# Control characters other than tab and line ends never appear in a text list.
-_BINARY_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SCIENTIFIC = re.compile(r"[0-9](?:\.[0-9]+)?E\+?[0-9]+", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
-_TEXT_KINDS = frozenset({"text", "unknown"})
+_MESSAGES = TableMessages(
+    file_empty=FILE_EMPTY,
+    file_too_big=FILE_TOO_BIG,
+    unpacks_too_big=UNPACKS_TOO_BIG,
+    too_many_elements=TOO_MANY_ELEMENTS,
+    zip_not_xlsx=ZIP_NOT_XLSX,
+    xlsx_unreadable=XLSX_UNREADABLE,
+    no_worksheet=NO_WORKSHEET,
+    old_or_locked_excel=OLD_OR_LOCKED_EXCEL,
+    not_a_table=NOT_A_LIST,
+    not_text=NOT_TEXT,
+    csv_unreadable=CSV_UNREADABLE,
+)
 
 
 class NumberFileError(ValueError):
@@ -108,136 +119,43 @@ def read_items(data: bytes) -> list[tuple[int, str]]:
     anything else, and for a file that is too large, unpacks too large, or has a number past
     row MAX_ROWS.
     """
-    if not data:
-        raise _error(FILE_EMPTY)
-    if len(data) > MAX_FILE_BYTES:
-        raise _error(FILE_TOO_BIG)
-    if data.startswith(ZIP_SIGNATURE):
-        return _first_column_items(_xlsx_first_column(data))
-    return _first_column_items(_csv_first_column(_decode_text(data)))
+    limits = TableLimits(
+        file_bytes=MAX_FILE_BYTES,
+        unpacked_bytes=MAX_UNCOMPRESSED_BYTES,
+        elements=MAX_ELEMENTS,
+        scanned_rows=MAX_SCANNED_ROWS,
+        # A filled row past MAX_ROWS is refused, so more filled rows than that are never needed.
+        filled_rows=MAX_ROWS,
+        columns=1,
+    )
+    try:
+        # A control character anywhere means the file is not a list of numbers; a companies
+        # sheet instead reports one in UTF-8 text as its row's problem.
+        table = read_table(data, limits, _MESSAGES, controls_in_utf8=False)
+    except TableError as error:
+        raise NumberFileError(error.reason) from error
+    return _first_column_items(table)
 
 
 def _error(message: StrOrPromise, **params: object) -> NumberFileError:
     return NumberFileError(format_lazy(message, **params) if params else message)
 
 
-def _first_column_items(cells: Iterable[object]) -> list[tuple[int, str]]:
+def _too_many_rows() -> NumberFileError:
+    return _error(TOO_MANY_ROWS, max_items=f"{MAX_ITEMS:,}")
+
+
+def _first_column_items(table: Table) -> list[tuple[int, str]]:
     items: list[tuple[int, str]] = []
-    before_first_filled = True
-    for row, value in enumerate(cells, start=1):
-        if row > MAX_SCANNED_ROWS:
-            raise _error(TOO_MANY_ROWS, max_items=f"{MAX_ITEMS:,}")
-        text = _cell_text(value)
-        if not text:
-            continue
+    for position, (row, cells) in enumerate(table.rows):
         if row > MAX_ROWS:
-            raise _error(TOO_MANY_ROWS, max_items=f"{MAX_ITEMS:,}")
-        is_header = before_first_filled and not _DIGIT.search(text)
-        before_first_filled = False
-        if is_header:
-            continue
-        if _SCIENTIFIC.fullmatch(text):
+            raise _too_many_rows()
+        text = cell_text(cells[0])
+        if position == 0 and not _DIGIT.search(text):
+            continue  # a header
+        if SCIENTIFIC.fullmatch(text):
             raise _error(SCIENTIFIC_NOTATION, row=row, text=text)
         items.append((row, text))
-    if len(items) > MAX_ITEMS:
-        raise _error(TOO_MANY_ROWS, max_items=f"{MAX_ITEMS:,}")
+    if table.truncated or len(items) > MAX_ITEMS:
+        raise _too_many_rows()
     return items
-
-
-def _cell_text(value: object) -> str:
-    """A cell as text; whole numbers stored as numbers (13812345678.0) become their digits."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _xlsx_first_column(data: bytes) -> list[object]:
-    _check_archive(data)
-    try:
-        # Warnings about styles and extensions concern parts of the workbook we do not read.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _read_first_column(data)
-    except NumberFileError:
-        raise
-    except Exception as error:  # openpyxl reports a damaged workbook with many exception types
-        raise _error(XLSX_UNREADABLE) from error
-
-
-def _read_first_column(data: bytes) -> list[object]:
-    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        if not workbook.worksheets:
-            raise _error(NO_WORKSHEET)
-        sheet = workbook.worksheets[0]
-        # Explicit bounds: without them openpyxl trusts the sheet's own (possibly lying) dimension.
-        rows = sheet.iter_rows(max_col=1, max_row=MAX_SCANNED_ROWS + 1, values_only=True)
-        return [row[0] if row else None for row in rows]
-    finally:
-        workbook.close()
-
-
-def _check_archive(data: bytes) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            _check_entries(archive)
-    except NumberFileError:
-        raise
-    except Exception as error:  # zipfile raises several exception types for a damaged archive
-        raise _error(XLSX_UNREADABLE) from error
-
-
-def _check_entries(archive: zipfile.ZipFile) -> None:
-    entries = archive.infolist()
-    names = {entry.filename for entry in entries}
-    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise _error(ZIP_NOT_XLSX)
-    # zipfile never unpacks more than an entry's declared size, so the sum bounds the work.
-    if sum(entry.file_size for entry in entries) > MAX_UNCOMPRESSED_BYTES:
-        raise _error(UNPACKS_TOO_BIG)
-    # openpyxl parses every element of every sheet, not only the first column: bound its work.
-    if sum(_element_count(archive.read(entry)) for entry in entries) > MAX_ELEMENTS:
-        raise _error(TOO_MANY_ELEMENTS)
-
-
-def _element_count(part: bytes) -> int:
-    return part.count(b"<") - part.count(b"</")
-
-
-def _decode_text(data: bytes) -> str:
-    kind = sniff_type(data)
-    if kind == "ole":
-        raise _error(OLD_OR_LOCKED_EXCEL)
-    if kind not in _TEXT_KINDS:
-        raise _error(NOT_A_LIST, kind=KIND_LABELS[kind])
-    encodings = ("utf-8-sig",) if data.startswith(UTF8_BOM) else ("utf-8", "gb18030")
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not _BINARY_CHARACTERS.search(text):
-            return text
-        break
-    raise _error(NOT_TEXT)
-
-
-def _csv_first_column(text: str) -> list[object]:
-    """The first field of every CSV row; fields are split at commas, unless the first line has
-    none but has tabs or semicolons (a tab- or semicolon-separated export)."""
-    first_line = text.partition("\n")[0]
-    delimiter = ","
-    if "," not in first_line:
-        delimiter = next((d for d in "\t;" if d in first_line), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    cells: list[object] = []
-    try:
-        for row in reader:
-            cells.append(row[0] if row else None)
-            if len(cells) > MAX_SCANNED_ROWS:
-                break
-    except csv.Error as error:
-        raise _error(CSV_UNREADABLE, line=reader.line_num) from error
-    return cells

@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
-import warnings
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import openpyxl
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
-from filings.file_types import KIND_LABELS, sniff_type
-from filings.imports.archive import ZIP_CONVENTION, document_file_names
-from filings.number_files import (
-    _BINARY_CHARACTERS,
-    _SCIENTIFIC,
-    UTF8_BOM,
-    ZIP_SIGNATURE,
-    _cell_text,
-    _element_count,
-)
+from filings.tables import SCIENTIFIC, TableError, TableLimits, TableMessages, cell_text, read_table
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -294,7 +278,19 @@ _HIDDEN_IN_SCRIPT = re.compile(
 )
 _HIDDEN_IN_NUMBERS = _HIDDEN_IN_SCRIPT
 _NUMBER_SEPARATORS = re.compile(r"[\n,;，；、\t]+")
-_TEXT_KINDS = frozenset({"text", "unknown"})
+_MESSAGES = TableMessages(
+    file_empty=FILE_EMPTY,
+    file_too_big=FILE_TOO_BIG,
+    unpacks_too_big=UNPACKS_TOO_BIG,
+    too_many_elements=TOO_MANY_ELEMENTS,
+    zip_not_xlsx=ZIP_NOT_XLSX,
+    xlsx_unreadable=XLSX_UNREADABLE,
+    no_worksheet=NO_WORKSHEET,
+    old_or_locked_excel=OLD_OR_LOCKED_EXCEL,
+    not_a_table=NOT_A_SHEET,
+    not_text=NOT_TEXT,
+    csv_unreadable=CSV_UNREADABLE,
+)
 
 
 def read_sheet(data: bytes) -> list[SheetRow]:
@@ -305,17 +301,26 @@ def read_sheet(data: bytes) -> list[SheetRow]:
     header. Raises SheetError for a file that cannot be read, is too large, lacks a required
     column or has no company or too many.
     """
-    if not data:
-        raise _error(FILE_EMPTY)
-    if len(data) > MAX_FILE_BYTES:
-        raise _error(FILE_TOO_BIG)
-    if data.startswith(ZIP_SIGNATURE):
-        filled = _xlsx_filled_rows(data)
-    else:
-        filled = _filled_rows(_csv_rows(_decode_text(data)))
-    if not filled:
+    # Read at each call, so that the constants above stay the one place that sets the limits.
+    limits = TableLimits(
+        file_bytes=MAX_FILE_BYTES,
+        unpacked_bytes=MAX_UNPACKED_BYTES,
+        elements=MAX_ELEMENTS,
+        scanned_rows=MAX_SCANNED_ROWS,
+        filled_rows=MAX_ROWS + 1,  # the header and the companies
+        columns=MAX_COLUMNS,
+    )
+    try:
+        # A control character in a UTF-8 cell is that row's problem (HIDDEN_CHARACTERS), not the
+        # whole file's, as it is for a list of numbers.
+        table = read_table(data, limits, _MESSAGES, controls_in_utf8=True)
+    except TableError as error:
+        raise SheetError(error.reason) from error
+    if table.truncated:
+        raise _error(TOO_MANY_ROWS, max_rows=f"{MAX_ROWS:,}")
+    if not table.rows:
         raise _error(NO_HEADER)
-    (_, header), *body = filled
+    (_, header), *body = table.rows
     positions = _column_positions(header)
     rows = [row for line, cells in body if (row := _sheet_row(line, cells, positions))]
     if not rows:
@@ -323,24 +328,9 @@ def read_sheet(data: bytes) -> list[SheetRow]:
     return rows
 
 
-def _filled_rows(rows: Iterable[Sequence[object]]) -> list[tuple[int, Sequence[object]]]:
-    """The header and the rows under it with their line numbers, blank rows left out."""
-    filled: list[tuple[int, Sequence[object]]] = []
-    for line, row in enumerate(rows, start=1):
-        # Rows are read up to one past the bound: reaching it means the sheet goes on.
-        if line > MAX_SCANNED_ROWS:
-            raise _error(TOO_MANY_ROWS, max_rows=f"{MAX_ROWS:,}")
-        if not any(_cell_text(value) for value in row if value is not None):
-            continue
-        if len(filled) > MAX_ROWS:
-            raise _error(TOO_MANY_ROWS, max_rows=f"{MAX_ROWS:,}")
-        filled.append((line, row))
-    return filled
-
-
 def _column_positions(row: Sequence[object]) -> dict[str, int]:
     positions: dict[str, int] = {}
-    header = [_cell_text(value) for value in row]
+    header = [cell_text(value) for value in row]
     for position, text in enumerate(header):
         key = _COLUMN_BY_HEADER.get(header_key(text))
         if key is None:
@@ -362,7 +352,7 @@ def _column_positions(row: Sequence[object]) -> dict[str, int]:
 
 def _sheet_row(line: int, cells: Sequence[object], positions: dict[str, int]) -> SheetRow | None:
     raw = {key: cells[at] if at < len(cells) else None for key, at in positions.items()}
-    values = {key: _cell_text(value).strip() for key, value in raw.items()}
+    values = {key: cell_text(value).strip() for key, value in raw.items()}
     if not any(values.values()):
         return None
     problems: list[StrOrPromise] = []
@@ -373,7 +363,7 @@ def _sheet_row(line: int, cells: Sequence[object], positions: dict[str, int]) ->
         problems.append(CREDIT_CODE_MISSING)
     elif isinstance(raw["credit_code"], int | float) and not isinstance(raw["credit_code"], bool):
         problems.append(CREDIT_CODE_AS_NUMBER)
-    elif _SCIENTIFIC.fullmatch(code):
+    elif SCIENTIFIC.fullmatch(code):
         problems.append(_message(SCIENTIFIC_NOTATION, "credit_code", text=code))
     for key in ("name", "credit_code", "callee_source", "business_carrier"):
         problems += _text_problems(key, values[key], _HIDDEN)
@@ -434,142 +424,6 @@ def _numbers(cell: str) -> tuple[tuple[str, ...], list[StrOrPromise]]:
     problems += [
         _message(SCIENTIFIC_NOTATION, "numbers", text=number)
         for number in numbers
-        if _SCIENTIFIC.fullmatch(number)
+        if SCIENTIFIC.fullmatch(number)
     ]
     return numbers, problems
-
-
-def _xlsx_filled_rows(data: bytes) -> list[tuple[int, Sequence[object]]]:
-    _check_workbook_archive(data)
-    try:
-        # Warnings about styles and extensions concern parts of the workbook we do not read.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return _read_first_sheet(data)
-    except SheetError:
-        raise
-    except Exception as error:  # openpyxl reports a damaged workbook with many exception types
-        raise _error(XLSX_UNREADABLE) from error
-
-
-def _read_first_sheet(data: bytes) -> list[tuple[int, Sequence[object]]]:
-    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        if not workbook.worksheets:
-            raise _error(NO_WORKSHEET)
-        sheet = workbook.worksheets[0]
-        # Explicit bounds: without them openpyxl trusts the sheet's own (possibly lying) dimension.
-        rows = sheet.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_SCANNED_ROWS + 1, values_only=True)
-        return _filled_rows(rows)
-    finally:
-        workbook.close()
-
-
-def _check_workbook_archive(data: bytes) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-            names = {entry.filename for entry in entries}
-            if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-                raise _error(ZIP_NOT_XLSX)
-            # zipfile never unpacks more than an entry's declared size, so the sum bounds the work.
-            if sum(entry.file_size for entry in entries) > MAX_UNPACKED_BYTES:
-                raise _error(UNPACKS_TOO_BIG)
-            # openpyxl parses every element of the parts it reads: bound its work.
-            if sum(_element_count(archive.read(entry)) for entry in entries) > MAX_ELEMENTS:
-                raise _error(TOO_MANY_ELEMENTS)
-    except SheetError:
-        raise
-    except Exception as error:  # zipfile raises several exception types for a damaged archive
-        raise _error(XLSX_UNREADABLE) from error
-
-
-def _decode_text(data: bytes) -> str:
-    kind = sniff_type(data)
-    if kind == "ole":
-        raise _error(OLD_OR_LOCKED_EXCEL)
-    if kind not in _TEXT_KINDS:
-        raise _error(NOT_A_SHEET, kind=KIND_LABELS[kind])
-    if data.startswith(UTF8_BOM):
-        encodings: tuple[str, ...] = ("utf-8-sig",)
-    else:
-        encodings = ("utf-8", "gb18030")
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        # A stray control character in a cell is a row's problem; a NUL, or any control
-        # character in what only GB18030 reads, means the file is not text at all.
-        if "\x00" in text or (encoding == "gb18030" and _BINARY_CHARACTERS.search(text)):
-            break
-        return text
-    raise _error(NOT_TEXT)
-
-
-def _csv_rows(text: str) -> list[list[str]]:
-    """The CSV's records; fields are split at commas, unless the first line has none but has
-    tabs or semicolons (a tab- or semicolon-separated export)."""
-    first_line = text.partition("\n")[0]
-    delimiter = ","
-    if "," not in first_line:
-        delimiter = next((d for d in "\t;" if d in first_line), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[list[str]] = []
-    try:
-        for record in reader:
-            records.append(record)
-            if len(records) > MAX_SCANNED_ROWS:
-                break
-    except csv.Error as error:
-        raise _error(CSV_UNREADABLE, line=reader.line_num) from error
-    return records
-
-
-# The template's example company (a valid, made-up credit code).
-_EXAMPLE = {
-    "name": "福州示例信息科技有限公司",
-    "credit_code": "91350100M000100Y43",
-    "callee_source": "网站",
-    "business_carrier": "福州示例信息科技有限公司",
-    "scene1": "快递",
-    "script1": "您好，这里是福州示例信息科技，您的快递已到达驿站，请凭取件码取件。",
-    "scene2": "售后回访",
-    "script2": "您好，我们想了解您对本次服务是否满意，占用您一分钟时间可以吗？",
-    "numbers": "13800138000\n0571-88886666",
-}
-_TEXT_COLUMNS = frozenset({"credit_code", "numbers"})
-_WIDTHS = {"name": 34, "credit_code": 24, "business_carrier": 30, "script": 40}
-
-
-def template_xlsx() -> bytes:
-    """The downloadable template: the header row with one example company, and a sheet
-    "Documents" on how to name the images in the ZIP of documents."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.worksheets[0]
-    sheet.title = "Companies"
-    sheet.append([column.header for column in COLUMNS])
-    sheet.append([_EXAMPLE.get(column.key, "") for column in COLUMNS])
-    sheet.freeze_panes = "A2"
-    for position, column in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(position)
-        sheet[f"{letter}1"].font = Font(bold=True)
-        cell = sheet[f"{letter}2"]
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.column_dimensions[letter].width = _WIDTHS.get(column.key.rstrip("12345"), 18)
-        if column.key in _TEXT_COLUMNS:
-            # Text, so Excel keeps the digits of codes and numbers typed into the column.
-            sheet.column_dimensions[letter].number_format = "@"
-            cell.number_format = "@"
-    documents = workbook.create_sheet("Documents")
-    for line in ZIP_CONVENTION:
-        documents.append([line])
-    documents.append([])
-    documents.append(["File name 文件名", "Document 证件"])
-    for file_name, label in document_file_names():
-        documents.append([file_name, str(label)])
-    documents.column_dimensions["A"].width = 44
-    documents.column_dimensions["B"].width = 60
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()

@@ -20,8 +20,9 @@ from filings.imports import messages as texts
 from filings.imports.models import ImportRow, ImportRun
 from filings.imports.selectors import may_import, run_progress
 from filings.imports.services import import_confirm, import_discard, import_resume, import_start
-from filings.imports.sheet import COLUMNS, template_xlsx
+from filings.imports.sheet import COLUMNS
 from filings.imports.sheet import MAX_FILE_BYTES as MAX_SHEET_BYTES
+from filings.imports.template import template_xlsx
 from filings.kinds import COMPANY_FILING
 from filings.models import Company, Document
 from filings.services.documents import Upload

@@ -15,6 +15,7 @@ from django_stubs_ext import StrOrPromise
 from filings.file_types import KIND_LABELS
 from filings.imports import sheet as sh
 from filings.imports.sheet import SheetError, read_sheet
+from filings.imports.template import template_xlsx
 from tests.imagecorpus import pdf_bytes
 
 CODE = "91350100M000100Y43"
@@ -62,7 +63,7 @@ def only_row(data: bytes) -> sh.SheetRow:
 
 
 def test_the_template_reads_back_without_problems() -> None:
-    data = sh.template_xlsx()
+    data = template_xlsx()
     (row,) = read_sheet(data)
     assert row.problems == ()
     assert (row.line, row.credit_code, row.numbers) == (2, CODE, ("13800138000", "0571-88886666"))
