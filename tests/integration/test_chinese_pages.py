@@ -230,7 +230,6 @@ def _import_page(client: Client, page: str) -> Any:
     return client.get(reverse("admin:filings_company_import_run", args=[run.pk]))
 
 
-@pytest.mark.xfail(strict=False, reason="translations pending")
 @pytest.mark.parametrize("page", IMPORT_PAGES)
 @pytest.mark.django_db
 def test_no_import_page_of_the_chinese_ui_shows_english(page: str, preparer: User) -> None:
