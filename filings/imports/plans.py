@@ -19,6 +19,7 @@ from filings.imports import messages
 from filings.models import Company, Document, Filing, FilingDocument, PhoneNumber
 from filings.phone_numbers import ListTooLong, NumberEntry, NumberReport, report_items
 from filings.services.document_reuse import company_current_links
+from filings.services.documents import OPEN_STATES
 from filings.services.numbers import TAKEN_ELSEWHERE, taken_elsewhere_reason
 from filings.workflow import State
 
@@ -197,6 +198,15 @@ def _plan_company(plan: Plan, row: RowValues) -> None:
     if row.name and company.name != row.name:
         plan.rename = True
         plan.steps.append(str(messages.STEP_RENAME).format(before=company.name, after=row.name))
+        # The name is part of what every filing of the company sends: renaming changes each one
+        # not sent yet (an approval is voided), so none of them may be in review or later.
+        # (The row's own filing is judged by _refuse_busy.)
+        busy = Filing.objects.filter(company=company, status__in=OPEN_STATES - {State.DRAFT})
+        if plan.filing is not None:
+            busy = busy.exclude(pk=plan.filing.pk)
+        for filing in busy.order_by("pk"):
+            state = filing.get_status_display()
+            plan.reasons.append(str(messages.FILING_BUSY).format(filing=filing.pk, state=state))
 
 
 def _plan_filing(plan: Plan, row: RowValues) -> None:

@@ -23,7 +23,7 @@ from filings.imports.models import ImportRow, ImportRun
 from filings.imports.services import import_confirm, import_discard, import_start
 from filings.models import AuditEvent, Company, Document, Filing, PhoneNumber
 from filings.phone_numbers import report_items
-from filings.services import review
+from filings.services import editing, review
 from filings.services.documents import Upload, stored_image
 from filings.services.numbers import taken_elsewhere_reason
 from filings.workflow import State
@@ -32,7 +32,7 @@ from tests import import_builders as build
 from tests.builders import KINDS, VALID_CODES, complete_filing, image, in_review
 from tests.import_builders import stored_files
 from tests.integration.test_bulk import work as work_tasks
-from tests.number_builders import add_numbers, filed_company, number_filing
+from tests.number_builders import add_numbers, approve, filed_company, number_filing
 
 pytestmark = pytest.mark.django_db
 
@@ -575,3 +575,30 @@ def test_a_row_whose_transaction_fails_after_storing_documents_leaves_no_object(
     assert stored == sorted(
         str(key) for key in Document.objects.values_list("storage_key", flat=True)
     )
+
+
+def test_a_rename_is_refused_while_another_filing_of_the_company_is_approved(
+    preparer: User, reviewer: User, volc_settings: Any
+) -> None:
+    """Renaming a company changes every filing it has that was not sent: an approved number
+    filing would lose its approval. The import leaves such a company's name alone."""
+    company = filed_company(preparer, reviewer)
+    numbers = approve(preparer, reviewer, number_filing(preparer, company, ["13900000008"]))
+    assert numbers.status == State.APPROVED
+    draft = editing.filing_create(
+        actor=preparer, company=company, callee_source="网站", business_carrier=HELD["name"]
+    )
+    editing.script_add(actor=preparer, filing=draft, scene="快递", content="您好，您的快递已到。")
+    editing.script_add(actor=preparer, filing=draft, scene="售后", content="您好，这里是售后。")
+    (good,) = codes(1)
+    run = preview(
+        preparer,
+        [build.row(good, 0), held_row(name="火山示例科技（福州）有限公司")],
+        build.document_files(good),
+    )
+    busy = english(messages.FILING_BUSY, filing=numbers.pk, state=State.APPROVED.label)
+    assert refusal(row_at(run, 3)) == (Verdict.REFUSED, [busy])
+    assert refusal(row_at(run, 2)) == (Verdict.NEW, [])
+    # The same company's draft may still change when its name stays.
+    run = preview(preparer, [held_row(callee_source="公众号")], {})
+    assert refusal(row_at(run, 2)) == (Verdict.CHANGED, [])
