@@ -50,14 +50,17 @@ def sheet_csv(rows: Iterable[dict[str, str]]) -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode()
 
 
-def document_files(code: str, seed: int = 0, *, sides: bool = False) -> dict[str, bytes]:
-    """The six documents of a company as ZIP entries; ID cards as front and back if `sides`."""
+def document_files(
+    code: str, seed: int = 0, *, sides: bool = False, width: int = 120, height: int = 80
+) -> dict[str, bytes]:
+    """The six documents of a company as ZIP entries; ID cards as front and back if `sides`.
+    Images are about `width`×`height` pixels, each of a company's documents a different one."""
     files: dict[str, bytes] = {}
     for index, kind in enumerate(KINDS):
-        image = jpeg_bytes(width=120 + index, height=80 + seed % 50)
+        image = jpeg_bytes(width=width + index, height=height + seed % 50)
         if sides and kind in Document.TWO_SIDED_KINDS:
             files[f"{code}/{kind}-front.jpg"] = image
-            files[f"{code}/{kind}-back.jpg"] = jpeg_bytes(width=121 + index, height=80)
+            files[f"{code}/{kind}-back.jpg"] = jpeg_bytes(width=width + 1 + index, height=height)
         else:
             files[f"{code}/{kind}.jpg"] = image
     return files
