@@ -147,15 +147,34 @@ def test_two_workers_share_a_bulk_send_and_send_each_filing_once(
 
 
 def kill_mid_send(
-    workers: Any, preparer: User, reviewer: User, *, how_many: int, first_workers: int
+    workers: Any,
+    preparer: User,
+    reviewer: User,
+    *,
+    how_many: int,
+    first_workers: int,
+    late_workers: int = 1,
+    late_rate: float = 20,
+    workers_first: bool = False,
 ) -> None:
     """Send `how_many` filings with `first_workers` workers; kill the one that is sending once a
-    few are done (the sandbox holds its request); another worker finishes the run."""
+    few are done (the sandbox holds its request); `late_workers` others finish the run.
+
+    `workers_first` starts the first workers before the filings are made, so that they work
+    through the notification tasks of the making meanwhile instead of before the first send
+    (PostgreSQL only: on SQLite they would contend for its one write lock)."""
+    names = [f"early-{n}" for n in range(first_workers)]
+
+    def start_early() -> dict[str, subprocess.Popen[str]]:
+        return {name: workers(name, rate=2) for name in names}  # a request every 0.5 s in all
+
+    early = start_early() if workers_first else {}
     filings = approved_filings(preparer, reviewer, how_many)
     run = start(reviewer, BulkRun.Kind.SEND, filings)
-    names = [f"early-{n}" for n in range(first_workers)]
-    early = {name: workers(name, rate=2) for name in names}  # a request every 0.5 s between them
-    wait_for(lambda: SandboxRequest.objects.count() >= 3, 60, "the first sends")
+    early = early or start_early()
+    # Each filing's making queued notification tasks the first workers may still be running.
+    patience = 60 + how_many
+    wait_for(lambda: SandboxRequest.objects.count() >= 3, patience, "the first sends")
 
     # The sandbox now holds the next request past the workers' read timeout; the worker that
     # sent it is killed while it waits for the answer.
@@ -175,19 +194,21 @@ def kill_mid_send(
             process.send_signal(signal.SIGTERM)  # finishes its current task, then stops
             process.communicate(timeout=30)
 
-    # Another worker finishes the run, the sweep included (due a lease after the dead claim).
-    late = workers("late", rate=20)
+    # Other workers finish the run, the sweep included (due a lease after the dead claim).
+    late_names = ["late"] if late_workers == 1 else [f"late-{n}" for n in range(late_workers)]
+    late = [workers(name, rate=late_rate) for name in late_names]
     dead = Filing.objects.get(pk=held.filing_id)
     assert dead.status == State.SENDING
     # As cron does every 15 minutes: the stuck send becomes UNKNOWN, nothing is sent again.
     assert sending.reconcile_sending(actor=reviewer, older_than=timedelta(0)) == [dead.pk]
     wait_for(
         lambda: BulkRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists(),
-        90,
+        30 + patience,
         "the run to finish",
     )
-    late.send_signal(signal.SIGTERM)
-    late.communicate(timeout=30)
+    for process in late:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
 
     # Exactly one request per filing, the dead one's included; one Submission each but for it.
     assert requests_per_filing(filings) == {filing.pk: 1 for filing in filings}
@@ -210,7 +231,7 @@ def kill_mid_send(
     }
     run.refresh_from_db()
     assert run.state == BulkRun.State.DONE
-    assert "late" in workers_of(run)
+    assert set(late_names) <= workers_of(run)
 
 
 def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
@@ -225,3 +246,27 @@ def test_one_of_two_workers_killed_mid_send_loses_nothing_and_sends_nothing_twic
     workers: Any, preparer: User, reviewer: User
 ) -> None:
     kill_mid_send(workers, preparer, reviewer, how_many=20, first_workers=2)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not ON_POSTGRES, reason="two workers sending at once: run on PostgreSQL")
+def test_a_bulk_send_of_200_by_two_workers_one_killed_sends_each_filing_once(
+    workers: Any, preparer: User, reviewer: User
+) -> None:
+    """The issue's acceptance at full size: 200 approved filings, two workers sharing them, one
+    killed with SIGKILL while its request is in flight, the other stopped after its current
+    task; two fresh workers share the rest at up to 50 requests per second. Every filing gets
+    exactly one request; every filing but the dead worker's has exactly one Submission; the
+    dead worker's, whose answer nobody received, is UNKNOWN (reconciled) with none."""
+    kill_mid_send(
+        workers,
+        preparer,
+        reviewer,
+        how_many=200,
+        first_workers=2,
+        late_workers=2,
+        late_rate=50,
+        workers_first=True,
+    )
+    assert SandboxRequest.objects.count() == 200
+    assert Submission.objects.count() == 199
