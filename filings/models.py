@@ -432,13 +432,18 @@ class Submission(models.Model):
     http_status = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
     response_body = models.TextField(_("response body"), blank=True)
     response_truncated = models.BooleanField(default=False)
-    provider_request_id = models.CharField(_("Volcengine RequestId"), max_length=128, blank=True)
+    # Indexed: the submission list and the audit trail are searched by RequestId.
+    provider_request_id = models.CharField(
+        _("Volcengine RequestId"), max_length=128, blank=True, db_index=True
+    )
     error_code = models.CharField(_("error code"), max_length=100, blank=True)
     error_code_n = models.IntegerField(_("error CodeN"), null=True, blank=True)
     error_message = models.TextField(_("error message"), blank=True)
     result_code = models.CharField(_("result code"), max_length=32, blank=True)
     result_message = models.TextField(_("result message"), blank=True)
-    result_request_id = models.CharField(_("result requestId"), max_length=128, blank=True)
+    result_request_id = models.CharField(
+        _("result requestId"), max_length=128, blank=True, db_index=True
+    )
     transport_error = models.TextField(_("transport error"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, db_index=True)
     retryable = models.BooleanField(_("safe to send again"), default=False)
@@ -447,6 +452,13 @@ class Submission(models.Model):
         verbose_name = _("submission")
         verbose_name_plural = _("submissions")
         ordering = ["-started_at"]
+        indexes = [
+            # A filing's newest submission with a given outcome (the desk's "since when" of
+            # every submitted filing) read from the index alone, not from the wide rows.
+            models.Index(
+                fields=["filing", "outcome", "started_at"], name="submission_filing_outcome_time"
+            ),
+        ]
 
     def __str__(self) -> str:
         started = timezone.localtime(self.started_at)  # as the admin shows times, not UTC
@@ -503,6 +515,10 @@ class AuditEvent(models.Model):
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         ordering = ["seq"]
+        indexes = [
+            # The events about one object (a company's own events in the trail's search).
+            models.Index(fields=["target_type", "target_id"], name="auditevent_target"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind}"

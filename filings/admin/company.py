@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from filings.admin.base import as_id
 from filings.admin.numbers import numbers_by_state
 from filings.admin.retention import CompanyRetentionPages, legal_hold_state, service_state
+from filings.admin.search import ExactSearch
 from filings.desk.company import company_desk
 from filings.errors import FilingsError
 from filings.forms import CompanyForm
@@ -21,10 +22,11 @@ from filings.services.editing import company_create, company_update
 
 
 @admin.register(Company)
-class CompanyAdmin(ImportPages, CompanyRetentionPages, admin.ModelAdmin[Company]):
+class CompanyAdmin(ExactSearch, ImportPages, CompanyRetentionPages, admin.ModelAdmin[Company]):
     form = CompanyForm
     list_display = ["name", "credit_code", "filing_count", "created_at"]
     search_fields = ["name", "credit_code"]
+    credit_code_lookup = "credit_code"
     # Explicit: Meta.ordering is dropped by the Count annotation below (GROUP BY), which left the
     # filing form's company autocomplete unordered (UnorderedObjectListWarning; an error in tests).
     ordering = ["name", "credit_code"]

@@ -26,6 +26,7 @@ from filings.admin.documents import DocumentPages
 from filings.admin.inlines import CallScriptInline, CompanyAutocomplete, DocumentInline
 from filings.admin.number_inlines import FilingNumberInline
 from filings.admin.reviewing import ReviewPages, history_rows
+from filings.admin.search import ExactSearch
 from filings.admin.send_pages import SendPages
 from filings.admin.workflow_buttons import WorkflowButtons, workflow_buttons
 from filings.content import current_documents, current_links
@@ -73,7 +74,7 @@ def form_errors(form: BaseForm, formsets: list[BaseFormSet[Any]], form_id: str) 
 
 @admin.register(Filing)
 class FilingAdmin(
-    DocumentPages, ReviewPages, WorkflowButtons, SendPages, DecisionPages, BulkActions
+    ExactSearch, DocumentPages, ReviewPages, WorkflowButtons, SendPages, DecisionPages, BulkActions
 ):
     form = FilingForm
     list_display = [
@@ -88,6 +89,7 @@ class FilingAdmin(
     ]
     list_filter = ["status", "kind"]
     search_fields = ["company__name", "company__credit_code"]
+    credit_code_lookup = "company__credit_code"
     list_select_related = ["company", "created_by"]
     autocomplete_fields = ["company"]
     actions = ["send_to_volcengine"]

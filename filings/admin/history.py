@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from filings.admin.base import ReadOnlyAdmin, TitledPages, as_id
+from filings.admin.search import ExactSearch
 from filings.admin.trail import EventKindFilter, FilingFilter, TrailSearchMixin, event_title
 from filings.admin.trail_verify import may_verify, verify_chain_view
 from filings.audit import EVENT_FIELDS
@@ -131,7 +132,7 @@ def submission_title(submission: Submission) -> str:
 
 
 @admin.register(Submission)
-class SubmissionAdmin(TitledPages, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
+class SubmissionAdmin(ExactSearch, TitledPages, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin):
     export_what = "submissions"
     # What fits a 1366 px screen; the HTTP status and the whole message are on each page.
     list_display = [
@@ -149,6 +150,8 @@ class SubmissionAdmin(TitledPages, ViewerAwareMixin, ExportMixin, ReadOnlyAdmin)
         ("actor", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["filing__company__credit_code", "provider_request_id", "filing__company__name"]
+    credit_code_lookup = "filing__company__credit_code"
+    request_id_lookup = "provider_request_id"
     list_select_related = ["filing__company", "actor"]
     # No date_hierarchy: it runs MIN/MAX and SELECT DISTINCT trunc(started_at) over all
     # submissions on every page; the date filter gives the same choice without that cost.

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from filings.admin.base import as_id
+from filings.admin.search import whole_credit_code
 from filings.audit.labels import EVENT_LABELS, event_label, kinds_labelled
 from filings.models import AuditEvent, Company, Filing, Submission
 
@@ -46,18 +47,6 @@ def trail_search(term: str) -> Q | None:
     number = _filing_number(term)
     if number is not None:
         found |= Q(filing_id=number)
-    companies = list(
-        Company.objects.filter(Q(credit_code=term.upper()) | Q(name__icontains=term))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:MATCHES]
-    )
-    if companies:
-        found |= Q(filing_id__in=Filing.objects.filter(company_id__in=companies).values("pk"))
-        found |= Q(
-            kind__in=COMPANY_KINDS,
-            target_type="company",
-            target_id__in=[str(pk) for pk in companies],
-        )
     submissions = list(
         Submission.objects.filter(Q(provider_request_id=term) | Q(result_request_id=term))
         .order_by("pk")
@@ -68,6 +57,28 @@ def trail_search(term: str) -> Q | None:
             filing_id__in={filing for _pk, filing in submissions},
             target_type="submission",
             target_id__in=[str(pk) for pk, _filing in submissions],
+        )
+    code = whole_credit_code(term)
+    # A whole credit code names its company through the unique index; a RequestId names no
+    # company (so no name is searched, which reads every company); other text a name.
+    if code is not None:
+        named: Q | None = Q(credit_code=code)
+    else:
+        named = None if submissions else Q(name__icontains=term)
+    companies = (
+        list(Company.objects.filter(named).order_by("pk").values_list("pk", flat=True)[:MATCHES])
+        if named is not None
+        else []
+    )
+    if companies:
+        # The filings' ids as a list, not a subquery: OR-ed with the other conditions, an
+        # `IN (SELECT …)` makes PostgreSQL read every event instead of the filing_id index.
+        filings = Filing.objects.filter(company_id__in=companies).values_list("pk", flat=True)
+        found |= Q(filing_id__in=list(filings))
+        found |= Q(
+            kind__in=COMPANY_KINDS,
+            target_type="company",
+            target_id__in=[str(pk) for pk in companies],
         )
     kinds = kinds_labelled(term)
     if kinds:
