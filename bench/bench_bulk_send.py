@@ -12,6 +12,8 @@ SQLite file, sending to the built-in sandbox (`filings.demo.sandbox_server()`, w
 loopback port, in this process) with VOLC_MAX_REQUESTS_PER_SECOND raised to 1000 so the shared
 pace does not set the rate.
 
+BENCH_BULK_QUICK=N sets the --quick size (default 60).
+
 Figures: throughput of two workers against one (target >= 1.6x); the sandbox's request count
 against the filings (exactly N, every item done). Then, over a sample of more filings sent by
 a worker in this process (`db_worker --batch` through call_command), the database's part of
@@ -24,6 +26,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import harness
@@ -92,8 +95,11 @@ def replicate_approved(sources: list[Any], total: int) -> list[Any]:
     return made
 
 
-def worker(name: str, endpoint: str) -> subprocess.Popen[str]:
-    """A `manage.py db_worker` on this benchmark's database (PORTAL_VAR_DIR) and sandbox."""
+def worker(name: str, endpoint: str, log: Path) -> subprocess.Popen[str]:
+    """A `manage.py db_worker` on this benchmark's database (PORTAL_VAR_DIR) and sandbox.
+
+    Its output goes to a file: a pipe nobody reads fills after a hundred tasks' log lines and
+    the worker blocks writing the next one."""
     env = {
         **os.environ,
         "VOLC_VMS_ENDPOINT": endpoint,
@@ -114,25 +120,22 @@ def worker(name: str, endpoint: str) -> subprocess.Popen[str]:
         ],
         cwd=harness.REPO,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         text=True,
     )
 
 
-def stop(processes: list[subprocess.Popen[str]]) -> list[str]:
-    """Stop the workers (SIGTERM: each finishes its task); their output."""
+def stop(processes: list[subprocess.Popen[str]]) -> None:
+    """Stop the workers (SIGTERM: each finishes its task)."""
     for process in processes:
         process.terminate()
-    outputs = []
     for process in processes:
         try:
-            output, _ = process.communicate(timeout=30)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            output, _ = process.communicate()
-        outputs.append(output)
-    return outputs
+            process.wait()
 
 
 def wait_idle(processes: list[subprocess.Popen[str]], seconds: float = 300) -> None:
@@ -159,7 +162,9 @@ def bulk_send(filings: list[Any], reviewer: Any, workers: int, endpoint: str) ->
 
     requests_before = SandboxRequest.objects.count()
     submissions_before = Submission.objects.count()
-    processes = [worker(f"bench-{workers}-{n}", endpoint) for n in range(workers)]
+    cpu_before = os.times()
+    logs = [harness.temp_dir("bulk-worker") / f"worker-{n}.log" for n in range(workers)]
+    processes = [worker(f"bench-{workers}-{n}", endpoint, log) for n, log in enumerate(logs)]
     try:
         wait_idle(processes)
         clock = time.perf_counter()
@@ -181,13 +186,20 @@ def bulk_send(filings: list[Any], reviewer: Any, workers: int, endpoint: str) ->
             time.sleep(0.05)
         seconds = time.perf_counter() - clock
     except RuntimeError:
-        for output in stop(processes):
-            print(output[-3000:], file=sys.stderr)
+        stop(processes)
+        for log in logs:
+            print(log.read_text()[-3000:], file=sys.stderr)
         raise
     stop(processes)
+    cpu = os.times()
     items = BulkItem.objects.filter(run_id__in=runs)
     return {
         "seconds": seconds,
+        # CPU seconds of the workers (start-up and idle polls included) and of this process
+        # (the sandbox's thread answering every request, and the poll for the end).
+        "worker_cpu": (cpu.children_user + cpu.children_system)
+        - (cpu_before.children_user + cpu_before.children_system),
+        "sandbox_cpu": (cpu.user + cpu.system) - (cpu_before.user + cpu_before.system),
         "done": items.filter(state=BulkItem.State.DONE).count(),
         "items": items.count(),
         "requests": SandboxRequest.objects.count() - requests_before,
@@ -267,7 +279,9 @@ def main() -> int:
             f"{workers} worker{'s' if workers > 1 else ''}: {n} filings in "
             f"{result['seconds']:.1f}s = {n / result['seconds']:.1f}/s; items done "
             f"{result['done']}/{result['items']}, sandbox requests {result['requests']}, "
-            f"submissions {result['submissions']}"
+            f"submissions {result['submissions']}; CPU per send: workers "
+            f"{harness.seconds(result['worker_cpu'] / n)}, sandbox and poll "
+            f"{harness.seconds(result['sandbox_cpu'] / n)}"
         )
     harness.figure(
         f"bulk_send_{n}_two_workers",

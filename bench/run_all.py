@@ -6,8 +6,10 @@ Without --scale: the single-operation benchmarks. The big tables (10k filings / 
 / 200k events; --quick: a tenth) are built once, through the services and then replicated
 (bench/dataset.py), and handed to the benchmarks that need them in BENCH_DATASET_DIR.
 With --scale: the large sizes (bench_scale.py: the audit trail 10k -> 1M events and the plot;
-bench_bulk_send.py: bulk sends by task workers). --only picks benchmarks by file name
-(`--only scale,upload`). Each benchmark runs in its own interpreter, as it would alone.
+bench_bulk_send.py: bulk sends by task workers; bench_lists.py: list pages and searches at 100k
+companies; bench_load.py: 50 users on gunicorn + PostgreSQL; bench_import.py: 300 companies).
+--only picks benchmarks by file name (`--only scale,upload`). Each benchmark runs in its own
+interpreter, as it would alone.
 The figures are for reading, not a gate: a MISSED figure does not fail the run.
 """
 
@@ -35,11 +37,20 @@ BENCHMARKS = [
 SCALE = [
     ("bench_scale.py", True),
     ("bench_bulk_send.py", True),
+    ("bench_lists.py", True),
+    ("bench_load.py", True),
+    ("bench_import.py", True),
 ]
 NEEDS_DATASET = {"bench_admin.py", "bench_verify.py", "bench_export.py"}
 # Seconds per benchmark; a stuck one is reported and the run goes on.
 TIMEOUT = 900
-TIMEOUTS = {"bench_scale.py": 3600, "bench_bulk_send.py": 1800}
+TIMEOUTS = {
+    "bench_scale.py": 3600,
+    "bench_bulk_send.py": 1800,
+    "bench_lists.py": 3600,
+    "bench_load.py": 1800,
+    "bench_import.py": 1800,
+}
 FIGURE = re.compile(r"\btarget [<>]=[\d.]+x\s+(OK|MISSED)\b")
 
 
@@ -70,7 +81,7 @@ def run(
 def main() -> int:
     args = harness.arguments(
         __doc__.splitlines()[0],
-        switches={"scale": "the large sizes: bench_scale.py, bench_bulk_send.py"},
+        switches={"scale": "the large sizes (bench_scale.py, bench_bulk_send.py, ...)"},
         only="comma-separated benchmark names (scale, upload, ...)",
     )
     quick = ["--quick"] if args.quick else []
