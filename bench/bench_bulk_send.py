@@ -12,7 +12,9 @@ SQLite file, sending to the built-in sandbox (`filings.demo.sandbox_server()`, w
 loopback port, in this process) with VOLC_MAX_REQUESTS_PER_SECOND raised to 1000 so the shared
 pace does not set the rate.
 
-BENCH_BULK_QUICK=N sets the --quick size (default 60).
+BENCH_BULK_QUICK=N sets the --quick size (default 60). With DATABASE_URL naming a PostgreSQL
+server, a throwaway database is made on it (and dropped at the end) instead of SQLite
+(`source .ci/postgres.sh && start_postgres && DATABASE_URL=$PG_URL python bench/...`).
 
 Figures: throughput of two workers against one (target >= 1.6x); the sandbox's request count
 against the filings (exactly N, every item done). Then, over a sample of more filings sent by
@@ -246,7 +248,13 @@ def main() -> int:
     size = "quick" if args.quick else "full"
     n, sample = FILINGS[size], SAMPLE[size]
     var = harness.temp_dir("bulk-send")
-    harness.setup_django(var, env={"VOLC_MAX_REQUESTS_PER_SECOND": RATE})
+    env = {"VOLC_MAX_REQUESTS_PER_SECOND": RATE}
+    given_url = os.environ.get("DATABASE_URL", "")
+    if given_url:  # a throwaway database on that PostgreSQL server, as bench_lists.py makes
+        from bench_lists import postgres_database
+
+        env["DATABASE_URL"] = postgres_database(given_url)
+    harness.setup_django(var, env=env)
     harness.migrate()
     import logging
 
@@ -283,20 +291,23 @@ def main() -> int:
             f"{harness.seconds(result['worker_cpu'] / n)}, sandbox and poll "
             f"{harness.seconds(result['sandbox_cpu'] / n)}"
         )
+    vendor = connection.vendor
+    suffix = "" if vendor == "sqlite" else f"_{vendor}"
     harness.figure(
-        f"bulk_send_{n}_two_workers",
+        f"bulk_send_{n}_two_workers{suffix}",
         n / two["seconds"],
         n / one["seconds"],
         TARGET,
         show=lambda rate: f"{rate:.1f}/s",
         at_least=True,
         labels=("2 workers", "1 worker"),
-        note=f"SQLite on tmpfs; {harness.seconds(two['seconds'])} vs "
+        note=f"{'SQLite on tmpfs' if vendor == 'sqlite' else vendor}; "
+        f"{harness.seconds(two['seconds'])} vs "
         f"{harness.seconds(one['seconds'])} for {n} filings",
     )
     exact = all(r["requests"] == r["done"] == r["submissions"] == n for r in (one, two))
     harness.figure(
-        f"bulk_send_{n}_requests",
+        f"bulk_send_{n}_requests{suffix}",
         two["requests"],
         n,
         1.0,
