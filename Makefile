@@ -60,7 +60,8 @@ bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run_all.py
 
-# The large sizes (docs/PERFORMANCE.md): the audit trail 10k -> 1M events, its plot, bulk sends.
+# The large sizes (docs/PERFORMANCE.md): the audit trail 10k -> 1M events and its plot, bulk sends,
+# list pages at 100k companies, 50 users on gunicorn + PostgreSQL, the 300-company import.
 bench-scale: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run_all.py --scale
