@@ -160,15 +160,14 @@ def _take_out(filing: Filing, kind: str) -> list[Document]:
     A document uploaded in this filing is superseded there; one taken over from another filing
     stays as it is for the filings that still send it.
     """
-    links = current_links(filing=filing, kind=kind)
-    documents = list(Document.objects.filter(pk__in=links.values("document_id")))
+    links = list(current_links(filing=filing, kind=kind).values_list("pk", "document_id"))
+    # By the ids read first, not an IN (subquery): see content.current_documents.
+    documents = list(Document.objects.filter(pk__in=[document for _, document in links]))
     now = timezone.now()
     Document.objects.filter(
         pk__in=[d.pk for d in documents], filing=filing, superseded_at__isnull=True
     ).update(superseded_at=now)
-    FilingDocument.objects.filter(pk__in=list(links.values_list("pk", flat=True))).update(
-        removed_at=now
-    )
+    FilingDocument.objects.filter(pk__in=[link for link, _ in links]).update(removed_at=now)
     return documents
 
 
@@ -328,11 +327,8 @@ def document_set_valid_until(
         Filing.objects.filter(document_links__in=current_links(document_id=main_id or 0))
     )
     filing = editable_filing(actor, filing.pk)
-    current = list(
-        Document.objects.filter(
-            pk__in=current_links(filing=filing, kind=kind).values("document_id")
-        )
-    )
+    ids = list(current_links(filing=filing, kind=kind).values_list("document_id", flat=True))
+    current = list(Document.objects.filter(pk__in=ids))
     main = next((d for d in current if d.part == Document.Part.MAIN), None)
     if main is None:
         raise FilingsError(str(NO_CURRENT_DOCUMENT).format(document=label))

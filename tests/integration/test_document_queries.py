@@ -1,0 +1,43 @@
+"""Reading a filing's current documents never asks the database for `document IN (SELECT …
+links)`: with statistics that call the tables small (right after a bulk load, or inside a long
+import's transaction) PostgreSQL answered that by walking every document, so a 300-company import
+slowed down with each document it added (the CI run stalled on it)."""
+
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from filings.content import current_documents
+from filings.services.documents import Upload, document_upload
+from tests.builders import KINDS, complete_filing, image
+
+pytestmark = pytest.mark.django_db
+
+
+def _document_subqueries(queries: CaptureQueriesContext) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "filings_document"') and "IN (SELECT" in q["sql"]
+    ]
+
+
+def test_current_documents_reads_the_links_first(preparer: User, isolated_storage: Any) -> None:
+    filing = complete_filing(preparer)
+    with CaptureQueriesContext(connection) as queries:
+        documents = current_documents(filing)
+    assert sorted(documents) == sorted(KINDS)
+    assert _document_subqueries(queries) == []
+
+
+def test_replacing_a_document_reads_the_links_first(preparer: User, isolated_storage: Any) -> None:
+    filing = complete_filing(preparer)
+    with CaptureQueriesContext(connection) as queries:
+        document_upload(
+            actor=preparer, filing=filing, kind=KINDS[0], upload=Upload("new.jpg", image(9))
+        )
+    assert current_documents(filing)[KINDS[0]].original_name == "new.jpg"
+    assert _document_subqueries(queries) == []
