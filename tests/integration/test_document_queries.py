@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from filings.content import current_documents
+from filings.services.document_reuse import company_current_links
 from filings.services.documents import Upload, document_upload
 from tests.builders import KINDS, complete_filing, image
 
@@ -41,3 +42,19 @@ def test_replacing_a_document_reads_the_links_first(preparer: User, isolated_sto
         )
     assert current_documents(filing)[KINDS[0]].original_name == "new.jpg"
     assert _document_subqueries(queries) == []
+
+
+def test_a_new_filing_takes_over_the_documents_by_its_company_s_filing_ids(
+    preparer: User, isolated_storage: Any
+) -> None:
+    first = complete_filing(preparer)
+    with CaptureQueriesContext(connection) as queries:
+        links = company_current_links(first.company_id, tuple(KINDS))
+    assert sorted(link.kind for link in links) == sorted(KINDS)
+    joined = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "filings_filingdocument"')
+        and 'JOIN "filings_filing"' in q["sql"]
+    ]
+    assert joined == []
