@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from filings.content import current_documents
+from filings.desk.company import company_desk
 from filings.services.document_reuse import company_current_links
 from filings.services.documents import Upload, document_upload
 from tests.builders import KINDS, complete_filing, image
@@ -58,3 +59,18 @@ def test_a_new_filing_takes_over_the_documents_by_its_company_s_filing_ids(
         and 'JOIN "filings_filing"' in q["sql"]
     ]
     assert joined == []
+
+
+def test_the_company_desk_reads_the_documents_by_its_filing_ids(
+    preparer: User, isolated_storage: Any
+) -> None:
+    filing = complete_filing(preparer)
+    with CaptureQueriesContext(connection) as queries:
+        company_desk(filing.company)
+    links = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('SELECT "filings_filingdocument"')
+    ]
+    assert links
+    assert [sql for sql in links if "IN (SELECT" in sql or 'JOIN "filings_filing"' in sql] == []
