@@ -42,27 +42,12 @@ def install_urls() -> None:
     """The portal's URLs plus /bare/: the throwaway AdminSite with bare ModelAdmins."""
     from django.conf import settings
     from django.contrib import admin
-    from django.urls import include, path
+    from django.urls import path
 
     import portal.urls
     from filings import models
 
-    class BareSite(admin.AdminSite):
-        def get_urls(self) -> list[Any]:
-            # The portal's templates link to its own admin views (the review queue, ...): give
-            # the bare site the same names so those links reverse; they are never requested.
-            # Models the bare site does not register at all (notifications, bulk runs, ...) get
-            # all their names the same way.
-            urls = super().get_urls()
-            for model, portal_admin in admin.site._registry.items():
-                bare_admin = self._registry.get(model)
-                have = {p.name for p in bare_admin.get_urls()} if bare_admin else set()
-                extra = [p for p in portal_admin.get_urls() if p.name not in have]
-                info = f"{model._meta.app_label}/{model._meta.model_name}/"
-                urls.append(path(f"portal-only/{info}", include(extra)))
-            return urls
-
-    bare = BareSite(name="bare")
+    bare = harness.bare_admin_site("bare")
     for model_name, _, columns in PAGES.values():
         bare.register(
             getattr(models, model_name),

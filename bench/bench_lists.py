@@ -282,23 +282,10 @@ def install_urls() -> None:
     """The portal's URLs plus /bare/ and /bare-rid/: throwaway AdminSites with bare ModelAdmins."""
     from django.conf import settings
     from django.contrib import admin
-    from django.urls import include, path
+    from django.urls import path
 
     import portal.urls
     from filings import models
-
-    class BareSite(admin.AdminSite):
-        def get_urls(self) -> list[Any]:
-            # The portal's list templates link to its own admin views: the bare sites carry the
-            # same names so those links reverse; they are never requested.
-            urls = super().get_urls()
-            for model, portal_admin in admin.site._registry.items():
-                bare_admin = self._registry.get(model)
-                have = {p.name for p in bare_admin.get_urls()} if bare_admin else set()
-                extra = [p for p in portal_admin.get_urls() if p.name not in have]
-                info = f"{model._meta.app_label}/{model._meta.model_name}/"
-                urls.append(path(f"portal-only/{info}", include(extra)))
-            return urls
 
     def bare_admin(model_name: str, lookup: str) -> type:
         def get_search_results(
@@ -326,7 +313,7 @@ def install_urls() -> None:
 
     urlpatterns = []
     for name, searches in BARE_SEARCH.items():
-        site = BareSite(name=name)
+        site = harness.bare_admin_site(name)
         for model_name, lookup in searches.items():
             site.register(getattr(models, model_name), bare_admin(model_name, lookup))
         urlpatterns.append(path(f"{name.replace('_', '-')}/", site.urls))

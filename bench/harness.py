@@ -22,6 +22,7 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -101,6 +102,30 @@ def setup_django(var_dir: Path, *, env: dict[str, str] | None = None) -> Path:
 
     django.setup()
     return var_dir / "portal.sqlite3"
+
+
+def bare_admin_site(name: str) -> Any:
+    """A throwaway AdminSite for bare ModelAdmin baselines (register the models on it).
+
+    The portal's templates link to its own admin views (the review queue, ...): the site gets
+    the same names so those links reverse; they are never requested. Models it does not
+    register at all (notifications, bulk runs, ...) get all their names the same way.
+    """
+    from django.contrib import admin
+    from django.urls import include, path
+
+    class BareSite(admin.AdminSite):
+        def get_urls(self) -> list[Any]:
+            urls = super().get_urls()
+            for model, portal_admin in admin.site._registry.items():
+                bare_admin = self._registry.get(model)
+                have = {p.name for p in bare_admin.get_urls()} if bare_admin else set()
+                extra = [p for p in portal_admin.get_urls() if p.name not in have]
+                info = f"{model._meta.app_label}/{model._meta.model_name}/"
+                urls.append(path(f"portal-only/{info}", include(extra)))
+            return urls
+
+    return BareSite(name=name)
 
 
 def migrate() -> None:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from filings.admin.base import as_id, reported
 from filings.imports import messages as texts
+from filings.imports.archive import document_file_names
 from filings.imports.models import ImportRow, ImportRun
 from filings.imports.selectors import may_import, run_progress
 from filings.imports.services import import_confirm, import_discard, import_resume, import_start
@@ -24,7 +25,7 @@ from filings.imports.sheet import COLUMNS
 from filings.imports.sheet import MAX_FILE_BYTES as MAX_SHEET_BYTES
 from filings.imports.template import template_xlsx
 from filings.kinds import COMPANY_FILING
-from filings.models import Company, Document
+from filings.models import Company
 from filings.services.documents import Upload
 
 COMPANY_KINDS = COMPANY_FILING.document_kinds
@@ -47,16 +48,14 @@ class ImportForm(forms.Form):
 
 
 def accepted_names() -> list[tuple[str, str]]:
-    """Each document with the file names the ZIP convention accepts for it."""
-    names = []
-    for kind in Document.Kind:
-        if kind.value not in COMPANY_KINDS:
-            continue
-        shown = f"{kind.value}.jpg"
-        if kind.value in Document.TWO_SIDED_KINDS:
-            shown += f" · {kind.value}-front.jpg + {kind.value}-back.jpg"
-        names.append((str(kind.label), shown))
-    return names
+    """Each document of a company filing with the file names the ZIP convention
+    (archive.document_file_names) accepts for it."""
+    names: dict[str, list[str]] = {}
+    for name, label in document_file_names():
+        kind = name.split(".")[0].removesuffix("-front").removesuffix("-back")
+        if kind in COMPANY_KINDS:
+            names.setdefault(str(label), []).append(name)
+    return [(label, " · ".join(files)) for label, files in names.items()]
 
 
 def _upload(file: UploadedFile[bytes] | None, limit: int) -> Upload | None:

@@ -10,6 +10,7 @@ failing test leaves a screenshot of every open page in tests/e2e/screenshots/FAI
 
 import io
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from PIL import ImageDraw
 
-from tests.conftest import skip_unless_available
+from tests.conftest import SANDBOX_AK, SANDBOX_SK, skip_unless_available
 from tests.imagecorpus import pattern_image
+from tests.workers import start_worker
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -191,3 +193,29 @@ def document_image(
     path = folder / name
     path.write_bytes(buffer.getvalue())
     return path
+
+
+@pytest.fixture
+def worker(settings: Any, sandbox: str) -> Iterator[Any]:
+    """start(rate=…) → one db_worker process on the live server's database, sending to its
+    sandbox at most `rate` requests a second."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(rate: float = 2) -> subprocess.Popen[str]:
+        process = start_worker(
+            settings,
+            "--no-reload",
+            VOLC_SANDBOX_ENABLED="true",
+            VOLC_VMS_ENDPOINT=sandbox,
+            VOLC_ACCESSKEY=SANDBOX_AK,
+            VOLC_SECRETKEY=SANDBOX_SK,
+            VOLC_MAX_REQUESTS_PER_SECOND=str(rate),
+            PORTAL_PUBLIC_BASE_URL=settings.PORTAL_PUBLIC_BASE_URL,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.communicate(timeout=30)

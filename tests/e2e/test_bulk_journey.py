@@ -2,8 +2,6 @@
 Volcengine", confirms, and watches the run's progress page fill in, without a reload, while a
 real task worker sends each filing once to the built-in sandbox."""
 
-import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,39 +10,12 @@ from django.contrib.auth.models import User
 from filings.bulk.models import BulkRun
 from filings.models import Submission
 from filings.sandbox.models import SandboxRequest
-from tests.conftest import SANDBOX_AK, SANDBOX_SK
 from tests.e2e.conftest import expect, href, screenshot
 from tests.integration.test_bulk import approved_filings
-from tests.workers import start_worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WAIT_MS = 30_000  # the worker process starts, then sends one filing every half second
-
-
-@pytest.fixture
-def worker(settings: Any, sandbox: str) -> Iterator[Any]:
-    """start() → one db_worker process on the live server's database, sending to its sandbox."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start() -> subprocess.Popen[str]:
-        process = start_worker(
-            settings,
-            "--no-reload",
-            VOLC_SANDBOX_ENABLED="true",
-            VOLC_VMS_ENDPOINT=sandbox,
-            VOLC_ACCESSKEY=SANDBOX_AK,
-            VOLC_SECRETKEY=SANDBOX_SK,
-            VOLC_MAX_REQUESTS_PER_SECOND="2",
-            PORTAL_PUBLIC_BASE_URL=settings.PORTAL_PUBLIC_BASE_URL,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 def test_a_reviewer_sends_many_and_watches_the_progress_page_finish(

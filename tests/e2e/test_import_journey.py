@@ -3,8 +3,6 @@ watches the check and the import finish without reloading, submits the new draft
 bulk; a reviewer approves them in bulk (four-eyes: someone other than the importer) and sends
 them in bulk to the built-in sandbox. One real task worker does all the background work."""
 
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,38 +16,11 @@ from filings.models import Filing, Submission
 from filings.sandbox.models import SandboxRequest
 from filings.workflow import State
 from tests import import_builders as build
-from tests.conftest import SANDBOX_AK, SANDBOX_SK
 from tests.e2e.conftest import Person, expect, href, screenshot
-from tests.workers import start_worker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WAIT_MS = 30_000  # the worker process starts, then checks, imports and sends in the background
-
-
-@pytest.fixture
-def worker(settings: Any, sandbox: str) -> Iterator[Any]:
-    """start() → one db_worker process on the live server's database, sending to its sandbox."""
-    started: list[subprocess.Popen[str]] = []
-
-    def start() -> subprocess.Popen[str]:
-        process = start_worker(
-            settings,
-            "--no-reload",
-            VOLC_SANDBOX_ENABLED="true",
-            VOLC_VMS_ENDPOINT=sandbox,
-            VOLC_ACCESSKEY=SANDBOX_AK,
-            VOLC_SECRETKEY=SANDBOX_SK,
-            VOLC_MAX_REQUESTS_PER_SECOND="20",
-            PORTAL_PUBLIC_BASE_URL=settings.PORTAL_PUBLIC_BASE_URL,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.terminate()
-        process.communicate(timeout=30)
 
 
 def import_files(folder: Path) -> tuple[list[str], str, Path, Path]:
@@ -126,7 +97,7 @@ def test_a_preparer_imports_companies_and_they_are_approved_and_sent_in_bulk(
     expect(page.locator("#import-state.run-checking")).to_be_visible()
 
     # --- the worker checks; the page shows the preview by itself (imports.js) --------------------
-    worker()
+    worker(rate=20)
     expect(page.locator("#import-run")).to_have_attribute("data-state", "checked", timeout=WAIT_MS)
     rows = page.locator("#import-rows tbody tr")
     expect(rows).to_have_count(4)
