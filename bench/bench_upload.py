@@ -4,7 +4,7 @@ way plus boto3 put_object.
 `python bench/bench_upload.py [--quick]`. S3 is moto's server in its own process
 (`python -m moto.server -H 127.0.0.1 -p PORT`); the portal is configured for it through the
 same environment variables production uses (AWS_STORAGE_BUCKET_NAME, AWS_S3_ENDPOINT_URL, ...),
-so uploads go through django-storages' S3Storage with the portal's client config.
+so uploads go through the portal's S3 backend (`filings.s3_storage`) with its client config.
 
 Portal: for each of the six document kinds, read the file and call
 `filings.services.documents.document_upload` (content checks, full validation, storage save,
@@ -256,8 +256,8 @@ def main() -> int:
         harness.info(
             f"parts: validation alone (inspect_image, six files) {harness.seconds(floor)}, "
             f"put_object alone {harness.seconds(put)} (sum {floor + put:.3f}s, baseline "
-            f"{base:.3f}s); the portal's storage step alone (save_object: S3Storage.save, i.e. "
-            f"HEAD for a free name + s3transfer PUT) {harness.seconds(storage)} = "
+            f"{base:.3f}s); the portal's storage step alone (save_object: one conditional "
+            f"PutObject) {harness.seconds(storage)} = "
             f"{storage / put:.2f}x put_object"
         )
         one_file = sum(sizes) / len(sizes) / 1024

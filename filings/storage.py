@@ -37,12 +37,14 @@ def document_key(filing_uuid: uuid.UUID, kind: str, extension: str) -> str:
 def save_object(key: str, data: bytes) -> None:
     """Store `data` under exactly `key`; never overwrites.
 
-    Keys are random, and the storages never overwrite (`file_overwrite=False`): a taken key makes
-    the storage pick another name, which is removed again and refused.
+    Keys are random, and a taken key is refused: the S3 backend's conditional PUT refuses it
+    (`filings.s3_storage`), and the filesystem storage picks another name, which is removed.
     """
     content = ContentFile(data)
     try:
         saved = default_storage.save(key, content)
+    except FileExistsError as exc:
+        raise StorageUnavailable(f"Refusing to overwrite the existing object {key}.") from exc
     except STORAGE_ERRORS as exc:
         logger.warning("storage save failed for %s: %s", key, type(exc).__name__)
         raise StorageUnavailable(str(STORAGE_UNAVAILABLE)) from exc

@@ -231,7 +231,9 @@ if AWS_STORAGE_BUCKET_NAME:
         retries={"max_attempts": 2, "mode": "standard"},
     )
     DEFAULT_STORAGE = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # django-storages' S3Storage, each object stored by one PutObject with If-None-Match: *
+        # (a taken key is refused; no HEAD to find a free name).
+        "BACKEND": "filings.s3_storage.NoOverwriteS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": AWS_S3_ENDPOINT_URL or None,
@@ -241,7 +243,6 @@ if AWS_STORAGE_BUCKET_NAME:
             "querystring_auth": True,
             "querystring_expire": AWS_QUERYSTRING_EXPIRE,
             "default_acl": None,
-            "file_overwrite": False,
             "client_config": _s3_client_config,
             # Server-side encryption of every object (django-storages' object parameters).
             "object_parameters": _sse_parameters(),

@@ -159,7 +159,7 @@ def s3_storage(settings: Any, s3_server: str, request: Any) -> Any:
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "filings.s3_storage.NoOverwriteS3Storage",
             "OPTIONS": {
                 "bucket_name": bucket,
                 "endpoint_url": s3_server,
@@ -169,7 +169,6 @@ def s3_storage(settings: Any, s3_server: str, request: Any) -> Any:
                 "addressing_style": "path",
                 "querystring_auth": True,
                 "querystring_expire": 600,
-                "file_overwrite": False,
                 "default_acl": None,
             },
         },

@@ -143,7 +143,7 @@ def s3(settings: Any) -> Iterator[MotoS3]:
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "filings.s3_storage.NoOverwriteS3Storage",
             "OPTIONS": {
                 "bucket_name": server.bucket,
                 "endpoint_url": server.endpoint,
@@ -151,7 +151,6 @@ def s3(settings: Any) -> Iterator[MotoS3]:
                 "access_key": "fault-access",
                 "secret_key": S3_SECRET,
                 "querystring_auth": True,
-                "file_overwrite": False,
                 "default_acl": None,
                 "client_config": Config(
                     s3={"addressing_style": "path"},

@@ -76,7 +76,7 @@ def test_health_reports_database_and_storage(client: Client, settings: Any, tmp_
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "filings.s3_storage.NoOverwriteS3Storage",
             "OPTIONS": {
                 "bucket_name": "nowhere",
                 "endpoint_url": "http://127.0.0.1:9",  # discard port: nothing listens

@@ -227,6 +227,22 @@ def test_save_object_refuses_to_overwrite_an_existing_key(
     assert get_object(s3_storage, settings, key) == b"original bytes"
 
 
+def test_a_save_is_one_conditional_put_without_asking_whether_the_name_is_free(
+    s3_storage: Any, draft: Filing
+) -> None:
+    """The key is random: the store itself refuses a taken one (If-None-Match), no HEAD first."""
+    calls: list[tuple[str, str | None]] = []
+
+    def record(model: Any, params: dict[str, Any], **_: Any) -> None:
+        calls.append((model.name, params.get("headers", {}).get("If-None-Match")))
+
+    default_storage.connection.meta.client.meta.events.register("before-call.s3", record)
+
+    save_object(document_key(draft.uuid, LICENCE, "jpg"), b"licence bytes")
+
+    assert calls == [("PutObject", "*")]
+
+
 # --- failures leave nothing behind --------------------------------------------------------------
 
 

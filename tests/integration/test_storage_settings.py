@@ -31,7 +31,6 @@ print(json.dumps({
     "querystring_auth": options.get("querystring_auth"),
     "expire": options.get("querystring_expire"),
     "acl": options.get("default_acl"),
-    "overwrite": options.get("file_overwrite"),
     "addressing": config.s3["addressing_style"] if config else None,
     "request_checksum": getattr(config, "request_checksum_calculation", None),
     "response_checksum": getattr(config, "response_checksum_validation", None),
@@ -64,13 +63,12 @@ def test_aws_s3_is_private_with_presigned_urls_and_never_overwrites() -> None:
     loaded = settings_with(
         {"AWS_STORAGE_BUCKET_NAME": "filings", "AWS_S3_REGION_NAME": "cn-north-1"}
     )
-    assert loaded["backend"] == "storages.backends.s3.S3Storage"
+    assert loaded["backend"] == "filings.s3_storage.NoOverwriteS3Storage"
     assert loaded["bucket"] == "filings"
     assert loaded["region"] == "cn-north-1"
     assert loaded["querystring_auth"] is True
     assert loaded["expire"] == 86400
     assert loaded["acl"] is None
-    assert loaded["overwrite"] is False
     assert loaded["request_checksum"] == "when_supported"
 
 
