@@ -8,9 +8,12 @@ download's file name and the `X-Audit-Verification` header (`HistoryExport.state
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import partial
+from itertools import islice
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import models, transaction
@@ -35,6 +38,8 @@ from filings.services.anchoring import audit_anchor
 from filings.services.common import Actor, require_perm
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# `json.dumps(value, ensure_ascii=False, sort_keys=True)`, the encoder made once, not once a cell.
+SORTED_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 HEADER = "X-Audit-Verification"
 # Columns whose model field has no name a person would read.
 COLUMN_NAMES = {
@@ -66,8 +71,13 @@ def _cell(value: Any, zone: tzinfo) -> Any:
     if isinstance(value, datetime):
         return (value.astimezone(zone) if value.tzinfo is not None else value).isoformat()
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return SORTED_JSON.encode(value)
     return value
+
+
+def _text(value: str) -> str:
+    """_cell() of a text cell."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def column_name(model: type[models.Model], path: str) -> str:
@@ -81,18 +91,35 @@ def column_name(model: type[models.Model], path: str) -> str:
     return capfirst(str(field.verbose_name))  # type: ignore[union-attr]
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+def _cells(rows: Iterable[Sequence[Any]], zone: tzinfo) -> Iterator[list[Any]]:
+    """Any export's rows, each cell through _cell()."""
+    return ([_cell(value, zone) for value in row] for row in rows)
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+# Rows written to one piece of the CSV stream: fewer, longer pieces for the response to send.
+ROWS_PER_PIECE = 500
+
+
+def csv_lines(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    cells: Callable[[Iterable[Sequence[Any]], tzinfo], Iterator[Sequence[Any]]] = _cells,
+) -> Iterator[str]:
+    """The CSV text in pieces: the BOM, the header line, then up to ROWS_PER_PIECE rows each,
+    their cells made by `cells` (the rows, the time zone)."""
+    written: list[str] = []
+    writer = csv.writer(SimpleNamespace(write=written.append))
     yield "\ufeff"  # so spreadsheet programs read the UTF-8 (Chinese) text correctly
-    yield writer.writerow(header)
+    writer.writerow(header)
+    yield written.pop()
     zone = timezone.get_current_timezone()  # once, not once a cell: the rows stream later
-    for row in rows:
-        yield writer.writerow([_cell(value, zone) for value in row])
+    converted = cells(rows, zone)
+    while True:
+        writer.writerows(islice(converted, ROWS_PER_PIECE))
+        if not written:
+            return
+        yield "".join(written)
+        written.clear()
 
 
 def jsonl_lines(
@@ -183,11 +210,49 @@ def _redacted(rows: Iterator[tuple[Any, ...]], hidden: frozenset[str]) -> Iterat
         yield (*row[:DATA_COLUMN], data, *row[DATA_COLUMN + 1 :])
 
 
-def _labelled(rows: Iterator[tuple[Any, ...]], labels: dict[str, str]) -> Iterator[tuple[Any, ...]]:
-    """Rows with the event's readable name after its kind (CSV: for people)."""
-    for row in rows:
-        kind = row[KIND_COLUMN]
-        yield (*row[: KIND_COLUMN + 1], labels.get(kind, kind), *row[KIND_COLUMN + 1 :])
+def _audit_csv_cells(
+    rows: Iterable[Sequence[Any]], zone: tzinfo, labels: dict[str, str]
+) -> Iterator[tuple[Any, ...]]:
+    """The audit CSV's cells, as _cell() makes them, with the event's readable name after its
+    kind (CSV: for people).
+
+    A row is unpacked in AUDIT_EXPORT_FIELDS' order and each column converted by its type:
+    numbers (seq, actor and filing ids) as they are, the time in `zone`, text (never NULL)
+    neutralised, the data through _cell() (JSON or text). The kind and its name are converted
+    once a kind.
+    """
+    named: dict[str, tuple[str, str]] = {}
+    for (
+        seq,
+        created_at,
+        actor_id,
+        actor_username,
+        kind,
+        target_type,
+        target_id,
+        filing_id,
+        data,
+        prev_hash,
+        hash_,
+    ) in rows:
+        kind_cells = named.get(kind)
+        if kind_cells is None:
+            kind_cells = named[kind] = (_text(kind), _text(labels.get(kind, kind)))
+        yield (
+            seq,
+            (
+                created_at.astimezone(zone) if created_at.tzinfo is not None else created_at
+            ).isoformat(),
+            actor_id,
+            _text(actor_username),
+            *kind_cells,
+            _text(target_type),
+            _text(target_id),
+            filing_id,
+            _cell(data, zone),
+            _text(prev_hash),
+            _text(hash_),
+        )
 
 
 # The CSV's columns, in order: the exported fields, and the event's label after its kind.
@@ -239,7 +304,8 @@ def history_export(
             return HistoryExport(fmt, meta, jsonl_lines(AUDIT_EXPORT_FIELDS, meta, rows))
         labels = {kind: str(label) for kind, label in EVENT_LABELS.items()}
         header = [column_name(AuditEvent, name) for name in AUDIT_CSV_COLUMNS]
-        return HistoryExport(fmt, meta, csv_lines(header, _labelled(rows, labels)))
+        cells = partial(_audit_csv_cells, labels=labels)
+        return HistoryExport(fmt, meta, csv_lines(header, rows, cells))
     rows = submission_rows(queryset)
     if fmt == "jsonl":
         return HistoryExport(fmt, meta, jsonl_lines(SUBMISSION_EXPORT_FIELDS, meta, rows))
