@@ -269,6 +269,7 @@ class Replicator:
                                     company_id=self.companies[(start + i) % len(self.companies)].pk,
                                     created_at=EPOCH + timedelta(minutes=17 * (start + i)),
                                     updated_at=EPOCH + timedelta(minutes=17 * (start + i) + 5),
+                                    state_since=EPOCH + timedelta(minutes=17 * (start + i) + 5),
                                 )
                             )
                             for i, source in enumerate(sources)
@@ -365,9 +366,25 @@ class Replicator:
                 AuditChainHead.objects.filter(pk=1).update(seq=self.seq, hash=self.prev_hash)
             self.made["events"] = self.seq
 
+    def submitted_since(self) -> None:
+        """A submitted copy waits since its newest accepted send (the send path's stamp), the
+        copied submissions being spread over the copies; without one, since its last change."""
+        from django.db.models import F, OuterRef, Subquery
+        from django.db.models.functions import Coalesce
+
+        from filings.models import Filing, Submission
+
+        accepted = Submission.objects.filter(
+            filing_id=OuterRef("pk"), outcome=Submission.Outcome.ACCEPTED
+        ).order_by("-started_at")
+        Filing.objects.filter(status=Filing.Status.SUBMITTED).update(
+            state_since=Coalesce(Subquery(accepted.values("started_at")[:1]), F("updated_at"))
+        )
+
     def grow(self, sizes: dict[str, int]) -> None:
         self.filings(sizes["filings"])
         self.submissions(sizes["submissions"])
+        self.submitted_since()
         self.events(sizes["events"])
 
 

@@ -116,11 +116,20 @@ class Filing(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("last edited by")
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Since when the filing is where it is, as the desk counts, filters and sorts it: the move
+    # into its state (services.common.transition; made SUBMITTED by a send's answer, the accepted
+    # send's start), or a later content edit (services.editing.touch: drafts and approved
+    # filings, and the unsent filings of a company whose details change).
+    state_since = models.DateTimeField(
+        _("in its state since"), default=timezone.now, editable=False
+    )
 
     class Meta:
         verbose_name = _("filing")
         verbose_name_plural = _("filings")
         ordering = ["-created_at"]
+        # The desk's reviewer lists: filings in a state, counted past an age, oldest first.
+        indexes = [models.Index(fields=["status", "state_since"], name="filing_status_since")]
         permissions = [
             ("review_filing", _("Can approve filings or request changes")),
             ("send_filing", _("Can send approved filings to Volcengine")),

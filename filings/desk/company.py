@@ -23,7 +23,6 @@ from filings.desk.queries import (
     filing_label,
     kind_label,
     last_move_kind,
-    state_since,
     whole_days,
 )
 from filings.desk.steps import NextStep, moved_by_portal, next_steps, roles_holding
@@ -202,7 +201,7 @@ def _filings(company: Company) -> list[_Seen]:
     first. One query."""
     rows = (
         _that_matter(company)
-        .annotate(last_move=last_move_kind(), since=state_since())
+        .annotate(last_move=last_move_kind())
         .order_by("-created_at", "-pk")
         .values_list(
             "pk",
@@ -211,7 +210,7 @@ def _filings(company: Company) -> list[_Seen]:
             "status",
             "attempt",
             "review_comment",
-            "since",
+            "state_since",
             "last_move",
         )
     )

@@ -2,7 +2,7 @@
 
 Each list has a count and at most ROWS rows, and the whole page takes a fixed number of queries
 whatever the number of companies, filings or events: per role one query of counts and one per
-list, each on indexed columns (status, created_by, started_at, recorded_at, kind)."""
+list, each on indexed columns (status, state_since, created_by, started_at, recorded_at, kind)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,6 @@ from filings.desk.queries import (
     filing_label,
     is_rework,
     last_move_kind,
-    state_since,
     whole_days,
 )
 from filings.four_eyes import changed_by
@@ -148,38 +147,32 @@ def reviewer_lists(user: User, now: datetime) -> list[HomeList]:
     """The four-eyes queue, unknown outcomes, decisions to record; four queries."""
     cutoff = alert_cutoff(now)
     me = int(user.pk or 0)
-    waiting = (
-        Filing.objects.filter(status__in=[State.IN_REVIEW, State.UNKNOWN, State.SUBMITTED])
-        .annotate(since=state_since())
-        .aggregate(
-            queue=Count("pk", filter=Q(status=State.IN_REVIEW) & ~changed_by(me)),
-            queue_old=Count(
-                "pk", filter=Q(status=State.IN_REVIEW, since__lt=cutoff) & ~changed_by(me)
-            ),
-            unknown=Count("pk", filter=Q(status=State.UNKNOWN)),
-            unknown_old=Count("pk", filter=Q(status=State.UNKNOWN, since__lt=cutoff)),
-            submitted=Count("pk", filter=Q(status=State.SUBMITTED)),
-            submitted_old=Count("pk", filter=Q(status=State.SUBMITTED, since__lt=cutoff)),
-        )
+    waiting = Filing.objects.filter(
+        status__in=[State.IN_REVIEW, State.UNKNOWN, State.SUBMITTED]
+    ).aggregate(
+        queue=Count("pk", filter=Q(status=State.IN_REVIEW) & ~changed_by(me)),
+        queue_old=Count(
+            "pk", filter=Q(status=State.IN_REVIEW, state_since__lt=cutoff) & ~changed_by(me)
+        ),
+        unknown=Count("pk", filter=Q(status=State.UNKNOWN)),
+        unknown_old=Count("pk", filter=Q(status=State.UNKNOWN, state_since__lt=cutoff)),
+        submitted=Count("pk", filter=Q(status=State.SUBMITTED)),
+        submitted_old=Count("pk", filter=Q(status=State.SUBMITTED, state_since__lt=cutoff)),
     )
 
     def rows(queryset: QuerySet[Filing], link: str = "change") -> list[Row]:
-        found = (
-            queryset.select_related("company", "created_by")
-            .annotate(since=state_since())
-            .order_by("since", "pk")[:ROWS]
-        )
+        oldest = queryset.select_related("company", "created_by").order_by("state_since", "pk")
         return [
             Row(
                 label=filing_label(filing),
                 company=filing.company.name,
-                when=filing.since,
+                when=filing.state_since,
                 url=reverse(f"admin:filings_filing_{link}", args=[filing.pk]),
-                days=whole_days(filing.since, now),
-                alert=filing.since < cutoff,
+                days=whole_days(filing.state_since, now),
+                alert=filing.state_since < cutoff,
                 who=filing.created_by.get_username(),
             )
-            for filing in found
+            for filing in oldest[:ROWS]
         ]
 
     return [

@@ -1,24 +1,17 @@
-"""Query expressions the desk's pages share: how long a filing has been where it is, its last
-workflow event, and what makes a draft a rework. Each is one expression, used in filters,
-counts and rows alike."""
+"""Query expressions the desk's pages share: its last workflow event and what makes a draft a
+rework. Each is one expression, used in filters, counts and rows alike. How long a filing has
+been where it is is a column, `Filing.state_since`, written by the services: the move into its
+state (a submitted filing: since its accepted send started; resolved as received from an
+unknown outcome: since that move), or a later content edit (only drafts and approved filings
+are edited, and the unsent filings of a company whose details change are touched)."""
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import (
-    Case,
-    DateTimeField,
-    Exists,
-    F,
-    OuterRef,
-    Q,
-    Subquery,
-    When,
-)
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, Subquery
 
-from filings.models import AuditEvent, Decision, Filing, Submission
-from filings.workflow import TRANSITIONS, State
+from filings.models import AuditEvent, Decision, Filing
+from filings.workflow import TRANSITIONS
 
 # The events the workflow's moves write: the newest of them says how a filing got where it is
 # (a draft whose newest one is `filing.changes_requested` waits for the preparer's changes).
@@ -32,27 +25,6 @@ def last_move_kind() -> Subquery:
         AuditEvent.objects.filter(filing_id=OuterRef("pk"), kind__in=MOVE_EVENT_KINDS)
         .order_by("-seq")
         .values("kind")[:1]
-    )
-
-
-def accepted_at() -> Subquery:
-    """When the filing's newest accepted submission was sent (NULL when there is none, e.g. an
-    unknown outcome that a reviewer resolved as received)."""
-    return Subquery(
-        Submission.objects.filter(filing_id=OuterRef("pk"), outcome=Submission.Outcome.ACCEPTED)
-        .order_by("-started_at")
-        .values("started_at")[:1]
-    )
-
-
-def state_since() -> Case:
-    """Since when the filing is in its state: a submitted one since its accepted send (or the
-    move that made it submitted); any other since its last move (each move stamps updated_at,
-    and only drafts and approved filings are edited)."""
-    return Case(
-        When(status=State.SUBMITTED, then=Coalesce(accepted_at(), F("updated_at"))),
-        default=F("updated_at"),
-        output_field=DateTimeField(),
     )
 
 

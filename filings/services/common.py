@@ -46,10 +46,13 @@ def transition(filing: Filing, action: Action, **changes: Any) -> Transition:
     """Move `filing` by `action` if its status in the database is still what we read.
 
     A compare-and-set: the UPDATE only matches while the status is unchanged, so two clicks,
-    two reviewers or two servers cannot both make the same move.
+    two reviewers or two servers cannot both make the same move. The move stamps updated_at and
+    state_since (the desk's "since when"); a caller may give state_since itself (a send's answer
+    that makes the filing SUBMITTED gives the accepted send's start).
     """
     move = allowed_move(filing, action)
     changes["updated_at"] = timezone.now()
+    changes.setdefault("state_since", changes["updated_at"])
     matched = Filing.objects.filter(pk=filing.pk, status=move.source).update(
         status=move.target, **changes
     )

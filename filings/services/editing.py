@@ -131,11 +131,15 @@ def editable_filing(actor: Actor, filing_id: int) -> Filing:
 
 
 def touch(actor: Actor, filing: Filing, *, reason: str) -> None:
-    """Mark `actor` as the last editor and void an approval: called by every content edit."""
+    """Mark `actor` as the last editor and void an approval: called by every content edit.
+
+    An edit restarts the desk's "since when" (state_since) as it restarts updated_at."""
+    now = timezone.now()
     Filing.objects.filter(pk=filing.pk).update(
-        updated_by_id=user_id(actor), updated_at=timezone.now()
+        updated_by_id=user_id(actor), updated_at=now, state_since=now
     )
     filing.updated_by_id = user_id(actor)
+    filing.state_since = now
     if filing.status == State.APPROVED:
         _void_approval(actor, filing, reason=reason)
 

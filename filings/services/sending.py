@@ -211,7 +211,9 @@ def submission_record(
             data={**data, "status": str(filing.status)},
         )
         return submission
-    move = transition(filing, OUTCOME_ACTIONS[verdict.outcome], sending_started_at=None)
+    # Accepted: the filing waits on Volcengine's decision since the accepted send started.
+    since = {"state_since": submission.started_at} if verdict.outcome == Outcome.ACCEPTED else {}
+    move = transition(filing, OUTCOME_ACTIONS[verdict.outcome], sending_started_at=None, **since)
     numbers_after_move(actor, filing, move)
     audit.record(
         actor=actor,

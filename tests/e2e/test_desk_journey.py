@@ -21,8 +21,10 @@ HIGHLIGHT = "rgb(253, 236, 234)"  # the desk's aging background (static/filings/
 
 
 def waited(filing: Filing, actor: User, days: int) -> None:
-    """Volcengine accepted the filing `days` days ago (a plain row: what the send recorded)."""
+    """Volcengine accepted the filing `days` days ago (a plain row and the filing's stamp: what
+    the send recorded)."""
     started = timezone.now() - timedelta(days=days, hours=1)
+    Filing.objects.filter(pk=filing.pk).update(state_since=started)
     Submission.objects.create(
         filing=filing,
         actor=actor,

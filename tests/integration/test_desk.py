@@ -48,7 +48,9 @@ def blocker(desk: CompanyDesk, code: str) -> Any:
 
 
 def accepted(filing: Filing, actor: User, started_at: datetime) -> Submission:
-    """An accepted send of `filing` at `started_at` (a plain row: the desk only reads it)."""
+    """An accepted send of `filing` at `started_at`, stamped on it as the send path stamps its
+    answer (a plain row: the desk only reads it)."""
+    Filing.objects.filter(pk=filing.pk, status=State.SUBMITTED).update(state_since=started_at)
     return Submission.objects.create(
         filing=filing,
         actor=actor,

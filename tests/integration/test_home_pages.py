@@ -68,7 +68,10 @@ def aging_rows(page: str, key: str) -> list[str]:
 
 
 def accepted(filing: Filing, actor: User, days_ago: float) -> Submission:
+    """An accepted send of the submitted `filing` `days_ago`, stamped on it as the send path
+    stamps its answer (a plain row: the desk only reads it)."""
     started = timezone.now() - timedelta(days=days_ago)
+    Filing.objects.filter(pk=filing.pk, status=State.SUBMITTED).update(state_since=started)
     return Submission.objects.create(
         filing=filing,
         actor=actor,
@@ -184,7 +187,8 @@ def test_a_reviewer_sees_the_four_eyes_queue_unknowns_and_decisions_to_record_ag
     mine = in_review(preparer, code=VALID_CODES[1])
     with transaction.atomic():  # the reviewer changed this one: not theirs to approve
         audit.record(actor=reviewer, kind="filing.updated", target=mine, filing=mine)
-    Filing.objects.filter(pk=waiting.pk).update(updated_at=timezone.now() - timedelta(days=7))
+    week_ago = timezone.now() - timedelta(days=7)
+    Filing.objects.filter(pk=waiting.pk).update(updated_at=week_ago, state_since=week_ago)
     old = received(reviewer2, approved_filing(preparer, reviewer2, code=VALID_CODES[2]))
     accepted(old, reviewer2, days_ago=8)
 
@@ -294,8 +298,9 @@ def bulk_world(preparer: User, reviewer: User, auditor: User, count: int) -> Non
         )
         for index, company in enumerate(companies)
     )
+    nine_days_ago = timezone.now() - timedelta(days=9)
     Filing.objects.filter(pk__in=[f.pk for f in filings]).update(
-        updated_at=timezone.now() - timedelta(days=9)
+        updated_at=nine_days_ago, state_since=nine_days_ago
     )
     now = timezone.now()
     Submission.objects.bulk_create(
