@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -17,6 +18,7 @@ from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, gettext_lazy
 
 from filings import kinds
@@ -101,6 +103,16 @@ class FilingAdmin(
         current = current_links(filing=OuterRef("pk"), part=Document.Part.MAIN)
         counted = current.order_by().values("filing").annotate(n=Count("pk")).values("n")
         return super().get_queryset(request).annotate(document_count=Coalesce(Subquery(counted), 0))
+
+    def action_checkbox(self, obj: Filing) -> SafeString:
+        """Django's checkbox of a row, the same HTML made by format_html: rendering the
+        CheckboxInput widget's template for each of the hundred rows took a third of the page."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(gettext("Select this object for an action - {}"), str(obj)),
+        )
 
     @admin.display(description=gettext_lazy("credit code"), ordering="company__credit_code")
     def credit_code(self, obj: Filing) -> str:
