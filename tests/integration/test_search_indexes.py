@@ -162,16 +162,15 @@ def test_the_searches_find_what_they_found_before(
 @pytest.mark.postgres
 @postgres_only
 @pytest.mark.usefixtures("data")
-# The planner's choice follows the table statistics: after other tests in the same run it read
-# another index (seen in the full PostgreSQL pass); alone it reads this one.
-@pytest.mark.xfail(strict=False, reason="plan depends on statistics left by earlier tests")
-def test_the_desk_reads_each_filings_newest_accepted_send_from_one_index(
+def test_the_desk_finds_waiting_filings_by_the_status_and_state_since_index(
     admin_client: Client,
 ) -> None:
-    """The reviewer's lists order and count submitted filings by their newest accepted send:
-    one lookup per filing, answered by the (filing, outcome, started_at) index alone."""
+    """The reviewer's lists count, filter and sort waiting filings by the stored
+    `Filing.state_since`: no submission read per filing, and the filings found through the
+    (status, state_since) index."""
     queries = page_queries(admin_client, reverse("admin:index"))
-    reading = [sql for sql in queries if '"filings_submission" U0' in sql]
-    assert reading, "the desk reads no submission per filing"
-    for sql in reading:
-        assert "submission_filing_outcome_time" in indexes(scans(sql)), sql
+    assert not [sql for sql in queries if '"filings_submission" U0' in sql]
+    waiting = [sql for sql in queries if '"state_since" <' in sql]
+    assert waiting, "the desk filters no filing by state_since"
+    for sql in waiting:
+        assert "filing_status_since" in indexes(scans(sql)), sql
