@@ -28,7 +28,7 @@ from filings.imports.sheet import SheetError, SheetRow, read_sheet
 from filings.models import Company, Document, Filing
 from filings.services import editing
 from filings.services.common import Actor, lock_filings
-from filings.services.documents import Upload, document_upload, document_upload_sides, stored_image
+from filings.services.documents import KindUpload, Upload, documents_upload, stored_image
 from filings.services.numbers import numbers_add
 from filings.storage import objects_removed_on_error, read_object
 
@@ -331,18 +331,20 @@ def _upload(
     def upload(file: RowFile) -> Upload:
         return Upload(file.path.rsplit("/", 1)[-1], archive.read(by_path[file.path]))
 
+    uploads = []
     for kind, files in documents.items():
         parts = {file.part: file for file in files}
         if Document.Part.MAIN in parts:
-            document_upload(actor=actor, filing=filing, kind=kind, upload=upload(parts["main"]))
+            uploads.append(KindUpload(kind, upload=upload(parts[Document.Part.MAIN])))
         else:
-            document_upload_sides(
-                actor=actor,
-                filing=filing,
-                kind=kind,
-                front=upload(parts[Document.Part.FRONT]),
-                back=upload(parts[Document.Part.BACK]),
+            uploads.append(
+                KindUpload(
+                    kind,
+                    front=upload(parts[Document.Part.FRONT]),
+                    back=upload(parts[Document.Part.BACK]),
+                )
             )
+    documents_upload(actor=actor, filing=filing, uploads=uploads)
 
 
 # --- Expiry ---------------------------------------------------------------------------------

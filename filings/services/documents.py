@@ -1,6 +1,7 @@
 """Services for document images: validate, store under a random key, record; never overwrite."""
 
 import hashlib
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -154,33 +155,43 @@ def _describe(document: Document) -> dict[str, object]:
     }
 
 
-def _take_out(filing: Filing, kind: str) -> list[Document]:
-    """End the filing's current links of `kind`; returns their documents.
+def _take_out(filing: Filing, kinds: Collection[str]) -> dict[str, list[Document]]:
+    """End the filing's current links of `kinds`; returns their documents by kind (kinds with
+    none left out).
 
     A document uploaded in this filing is superseded there; one taken over from another filing
     stays as it is for the filings that still send it.
     """
-    links = list(current_links(filing=filing, kind=kind).values_list("pk", "document_id"))
+    links = list(
+        current_links(filing=filing, kind__in=kinds).values_list("pk", "document_id", "kind")
+    )
     # By the ids read first, not an IN (subquery): see content.current_documents.
-    documents = list(Document.objects.filter(pk__in=[document for _, document in links]))
+    documents = list(Document.objects.filter(pk__in=[document for _, document, _ in links]))
     now = timezone.now()
     Document.objects.filter(
         pk__in=[d.pk for d in documents], filing=filing, superseded_at__isnull=True
     ).update(superseded_at=now)
-    FilingDocument.objects.filter(pk__in=[link for link, _ in links]).update(removed_at=now)
-    return documents
+    FilingDocument.objects.filter(pk__in=[link for link, _, _ in links]).update(removed_at=now)
+    kind_of = {document: kind for _, document, kind in links}
+    taken_out: dict[str, list[Document]] = {}
+    for document in documents:
+        taken_out.setdefault(kind_of[document.pk], []).append(document)
+    return taken_out
+
+
+# A kind's images as stored: (part, file name, bytes, info), the MAIN image (the one sent to
+# Volcengine) first.
+Parts = list[tuple[str, str, bytes, ImageInfo]]
 
 
 def _store(
     actor: Actor,
     filing: Filing,
-    kind: str,
-    parts: list[tuple[str, str, bytes, ImageInfo]],
+    images: list[tuple[str, Parts]],
     valid_until: date | None,
-) -> Document:
-    """Save the objects, then in one transaction supersede the old rows and add the new ones.
-
-    `parts` starts with the MAIN image, the one sent to Volcengine.
+) -> list[Document]:
+    """Save the objects of every kind in `images`, then in one transaction supersede the old
+    rows of those kinds and add the new ones; returns each kind's MAIN document, in order.
 
     If anything fails after an object was saved, the object is deleted again: no orphans.
     """
@@ -192,69 +203,74 @@ def _store(
         raise FilingsError(str(NOT_EDITABLE).format(status=stored.get_status_display()))
     with objects_removed_on_error() as keys:
         # Storage I/O first, outside the transaction, so no database lock waits on the network.
-        documents = [
-            _new_document(actor, filing, kind, part, name, data, info, keys, valid_until)
-            for part, name, data, info in parts
+        by_kind = [
+            (
+                kind,
+                [
+                    _new_document(actor, filing, kind, part, name, data, info, keys, valid_until)
+                    for part, name, data, info in parts
+                ],
+            )
+            for kind, parts in images
         ]
+        documents = [document for _, kind_documents in by_kind for document in kind_documents]
         with transaction.atomic():
             filing = editable_filing(actor, filing.pk)
-            replaced = _take_out(filing, kind)
+            replaced = _take_out(filing, [kind for kind, _ in by_kind])
             for document in documents:
                 document.filing = filing
                 document.company_id = filing.company_id
-                document.save()
+            # Sets each document's pk (INSERT … RETURNING on SQLite and PostgreSQL).
+            Document.objects.bulk_create(documents)
             now = timezone.now()
             FilingDocument.objects.bulk_create(
-                FilingDocument(filing=filing, document=d, kind=kind, part=d.part, added_at=now)
+                FilingDocument(filing=filing, document=d, kind=d.kind, part=d.part, added_at=now)
                 for d in documents
             )
-            main = documents[0]
-            data: dict[str, object] = {
-                "kind": kind,
-                "files": [_describe(d) for d in documents],
-                "replaced": [str(d.uuid) for d in replaced],
-            }
-            if valid_until is not None:
-                data["valid_until"] = valid_until.isoformat()
-            audit.record(
-                actor=actor,
-                kind="document.replaced" if replaced else "document.uploaded",
-                target=main,
-                filing=filing,
-                data=data,
-            )
-            touch(actor, filing, reason="document.uploaded")
-    return main
+            for position, (kind, kind_documents) in enumerate(by_kind):
+                data: dict[str, object] = {
+                    "kind": kind,
+                    "files": [_describe(d) for d in kind_documents],
+                    "replaced": [str(d.uuid) for d in replaced.get(kind, [])],
+                }
+                if valid_until is not None:
+                    data["valid_until"] = valid_until.isoformat()
+                audit.record(
+                    actor=actor,
+                    kind="document.replaced" if replaced.get(kind) else "document.uploaded",
+                    target=kind_documents[0],
+                    filing=filing,
+                    data=data,
+                )
+                if position == 0:
+                    # Once, after the first kind's event: the events come in the order of one
+                    # upload per kind (an approval is voided after the first; the later touches
+                    # would only have written the same row again).
+                    touch(actor, filing, reason="document.uploaded")
+    return [kind_documents[0] for _, kind_documents in by_kind]
 
 
-def document_upload(
-    *,
-    actor: Actor,
-    filing: Filing,
-    kind: str,
-    upload: Upload,
-    valid_until: date | None = None,
-) -> Document:
-    """Store one image for `kind` (for an ID card: one image already showing both sides),
-    valid until `valid_until` when given."""
-    label = _label(filing, kind)
-    valid_until = checked_valid_until(valid_until)
-    data, info = _cleaned(upload.data, _inspect(upload, label), label)
-    return _store(actor, filing, kind, [(Document.Part.MAIN, upload.name, data, info)], valid_until)
+@dataclass(frozen=True)
+class KindUpload:
+    """The images of one document kind: `upload` (for an ID card, one image already showing
+    both sides), or an ID card's `front` and `back`."""
+
+    kind: str
+    upload: Upload | None = None
+    front: Upload | None = None
+    back: Upload | None = None
 
 
-def document_upload_sides(
-    *,
-    actor: Actor,
-    filing: Filing,
-    kind: str,
-    front: Upload,
-    back: Upload,
-    valid_until: date | None = None,
-) -> Document:
-    """Store front and back of an ID card and the one composed image the API takes."""
-    label = _label(filing, kind)
-    valid_until = checked_valid_until(valid_until)
+def _parts(item: KindUpload, label: str) -> Parts:
+    """What storing `item` stores; ValidationError, naming the file (`label` is the kind's
+    name), for an image that cannot be stored."""
+    kind = item.kind
+    if item.upload is not None and item.front is None and item.back is None:
+        data, info = _cleaned(item.upload.data, _inspect(item.upload, label), label)
+        return [(Document.Part.MAIN, item.upload.name, data, info)]
+    if item.upload is not None or item.front is None or item.back is None:
+        raise TypeError(f"{kind}: give either upload, or front and back")
+    front, back = item.front, item.back
     front_label = f"{label} · {Document.Part.FRONT.label}"
     back_label = f"{label} · {Document.Part.BACK.label}"
     front_info = _inspect(front, front_label)
@@ -272,24 +288,78 @@ def document_upload_sides(
     # The composition is made without metadata; the originals are kept, cleaned.
     front_data, front_info = _cleaned(front.data, front_info, front_label)
     back_data, back_info = _cleaned(back.data, back_info, back_label)
-    return _store(
-        actor,
-        filing,
-        kind,
-        [
-            (Document.Part.MAIN, f"{kind}-front-back.jpg", composed, composed_info),
-            (Document.Part.FRONT, front.name, front_data, front_info),
-            (Document.Part.BACK, back.name, back_data, back_info),
-        ],
-        valid_until,
+    return [
+        (Document.Part.MAIN, f"{kind}-front-back.jpg", composed, composed_info),
+        (Document.Part.FRONT, front.name, front_data, front_info),
+        (Document.Part.BACK, back.name, back_data, back_info),
+    ]
+
+
+def documents_upload(
+    *,
+    actor: Actor,
+    filing: Filing,
+    uploads: Sequence[KindUpload],
+    valid_until: date | None = None,
+) -> list[Document]:
+    """Store the images of several kinds at once, each valid until `valid_until` when given:
+    every image is checked before any is stored, and all are recorded in one transaction, with
+    one event per kind as document_upload records it. Returns each kind's MAIN document."""
+    kinds_given = [item.kind for item in uploads]
+    if len(set(kinds_given)) != len(kinds_given):
+        raise TypeError(f"a kind given twice: {kinds_given}")
+    if not uploads:
+        return []
+    # The refusals in the order of one upload: the kinds, the date, then the images.
+    labels = [_label(filing, kind) for kind in kinds_given]
+    valid_until = checked_valid_until(valid_until)
+    images = [(item.kind, _parts(item, label)) for item, label in zip(uploads, labels, strict=True)]
+    return _store(actor, filing, images, valid_until)
+
+
+def document_upload(
+    *,
+    actor: Actor,
+    filing: Filing,
+    kind: str,
+    upload: Upload,
+    valid_until: date | None = None,
+) -> Document:
+    """Store one image for `kind` (for an ID card: one image already showing both sides),
+    valid until `valid_until` when given."""
+    (main,) = documents_upload(
+        actor=actor,
+        filing=filing,
+        uploads=[KindUpload(kind, upload=upload)],
+        valid_until=valid_until,
     )
+    return main
+
+
+def document_upload_sides(
+    *,
+    actor: Actor,
+    filing: Filing,
+    kind: str,
+    front: Upload,
+    back: Upload,
+    valid_until: date | None = None,
+) -> Document:
+    """Store front and back of an ID card and the one composed image the API takes."""
+    (main,) = documents_upload(
+        actor=actor,
+        filing=filing,
+        uploads=[KindUpload(kind, front=front, back=back)],
+        valid_until=valid_until,
+    )
+    return main
 
 
 @transaction.atomic
 def document_remove(*, actor: Actor, filing: Filing, kind: str) -> None:
     """Take a kind's current images out of the filing; the objects and rows stay for history."""
     filing = editable_filing(actor, filing.pk)
-    current = _take_out(filing, kind)
+    current = _take_out(filing, [kind]).get(kind, [])
     if not current:
         return
     main = next((d for d in current if d.part == Document.Part.MAIN), current[0])

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db.models.signals import post_save
 from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
@@ -23,6 +22,7 @@ from filings.imports.models import ImportRow, ImportRun
 from filings.imports.services import import_confirm, import_discard, import_start
 from filings.models import AuditEvent, Company, Document, Filing, PhoneNumber
 from filings.phone_numbers import report_items
+from filings.services import documents as document_services
 from filings.services import editing, review
 from filings.services.documents import Upload, stored_image
 from filings.services.numbers import taken_elsewhere_reason
@@ -540,27 +540,29 @@ def test_an_import_nobody_confirms_expires_with_its_files(
 
 
 def test_a_row_whose_transaction_fails_after_storing_documents_leaves_no_object(
-    preparer: User, reviewer: User, volc_settings: Any
+    preparer: User, reviewer: User, volc_settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The number of the row is filed for another company while the row is being imported (the
-    other company's filing is made from a Django signal, in the row's own transaction: a
-    concurrent transaction committing at that moment looks the same to the row). The row fails
-    and every object stored for it is deleted again."""
+    other company's filing is made when the row's documents are saved, in the row's own
+    transaction: a concurrent transaction committing at that moment looks the same to the row).
+    The row fails and every object stored for it is deleted again."""
     other = filed_company(preparer, reviewer, code=VALID_CODES[1])
     (good,) = codes(1)
     run = preview(preparer, [build.row(good, 0, numbers="13900000007")], build.document_files(good))
     assert refusal(row_at(run, 2)) == (Verdict.NEW, [])
+    started: list[bool] = []
     taken: list[int] = []
+    touch = document_services.touch
 
-    def take_the_number(sender: Any, instance: Document, **kwargs: Any) -> None:
-        if not taken and instance.company_id != other.pk:
+    def touch_and_take_the_number(actor: Any, filing: Filing, **kwargs: Any) -> None:
+        # The documents' touch of the filing: they are stored and saved by then.
+        touch(actor, filing, **kwargs)
+        if not started:
+            started.append(True)
             taken.append(number_filing(preparer, other, ["13900000007"]).pk)
 
-    post_save.connect(take_the_number, sender=Document)
-    try:
-        run = confirm(preparer, run)
-    finally:
-        post_save.disconnect(take_the_number, sender=Document)
+    monkeypatch.setattr(document_services, "touch", touch_and_take_the_number)
+    run = confirm(preparer, run)
     assert taken
     why = taken_elsewhere_reason(other.name, PhoneNumber.State.DRAFT, taken[0])
     number = english(messages.NUMBER_REFUSED, text="13900000007", reason=why)
