@@ -75,6 +75,32 @@ def test_csv_opens_in_excel_header_first_in_the_users_words(
     assert "actor__username" not in body.decode("utf-8-sig")
 
 
+def test_each_audit_csv_cell_is_the_events_value_of_its_column(
+    history: Submission, auditor: User
+) -> None:
+    """The audit CSV converts its cells column by column, in the exported fields' order: each
+    cell holds the event's own value of the column its header names."""
+    _response, body = download(auditor, "auditevent", "csv", "en")
+    _header, *rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    events = {event.seq: event for event in AuditEvent.objects.all()}
+    assert len(rows) == len(events) - 1  # all but the export's own event, written after them
+    for row in rows:
+        cells = dict(zip(csv_columns("audit"), row, strict=True))
+        event = events[int(cells["seq"])]
+        assert (cells["actor_id"], cells["actor_username"]) == (
+            str(event.actor_id or ""),
+            event.actor_username,
+        )
+        assert (cells["kind"], cells["target_type"], cells["target_id"]) == (
+            event.kind,
+            event.target_type,
+            event.target_id,
+        )
+        assert cells["filing_id"] == str(event.filing_id or "")
+        assert (cells["prev_hash"], cells["hash"]) == (event.prev_hash, event.hash)
+        assert isinstance(json.loads(cells["data"]), dict)
+
+
 def test_the_verification_is_in_the_file_name_and_a_header_and_first_in_json_lines(
     history: Submission, auditor: User
 ) -> None:
