@@ -1,8 +1,9 @@
 """Reads for the home page: the lists of each role a user holds (by permission, not by group).
 
 Each list has a count and at most ROWS rows, and the whole page takes a fixed number of queries
-whatever the number of companies, filings or events: per role one query of counts and one per
-list, each on indexed columns (status, state_since, created_by, started_at, recorded_at, kind)."""
+whatever the number of companies, filings or events: per role its counts (a reviewer's are two
+per list, on index ranges) and one query per list, each on indexed columns (status,
+state_since, created_by, started_at, recorded_at, kind)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,6 @@ from filings.desk.queries import (
     last_move_kind,
     whole_days,
 )
-from filings.four_eyes import changed_by
 from filings.models import AuditEvent, Decision, Document, Filing, Submission
 from filings.selectors import review_queue
 from filings.workflow import EDIT, REVIEW, State
@@ -143,21 +143,23 @@ def preparer_lists(user: User) -> list[HomeList]:
 # --- reviewer --------------------------------------------------------------------------------
 
 
+def _waiting_counts(waiting: QuerySet[Filing], cutoff: datetime) -> tuple[int, int]:
+    """How many filings `waiting` holds, and how many of them have waited since before `cutoff`:
+    two counts on the (status, state_since) index. The long-waiting ones are all of them less
+    the recent ones: counting a range of the index is cheap, while testing a condition on each
+    of the many filings waiting on Volcengine took most of the page at 100k filings."""
+    total = waiting.count()
+    return total, total - waiting.filter(state_since__gte=cutoff).count()
+
+
 def reviewer_lists(user: User, now: datetime) -> list[HomeList]:
-    """The four-eyes queue, unknown outcomes, decisions to record; four queries."""
+    """The four-eyes queue, unknown outcomes, decisions to record; nine queries."""
     cutoff = alert_cutoff(now)
     me = int(user.pk or 0)
-    waiting = Filing.objects.filter(
-        status__in=[State.IN_REVIEW, State.UNKNOWN, State.SUBMITTED]
-    ).aggregate(
-        queue=Count("pk", filter=Q(status=State.IN_REVIEW) & ~changed_by(me)),
-        queue_old=Count(
-            "pk", filter=Q(status=State.IN_REVIEW, state_since__lt=cutoff) & ~changed_by(me)
-        ),
-        unknown=Count("pk", filter=Q(status=State.UNKNOWN)),
-        unknown_old=Count("pk", filter=Q(status=State.UNKNOWN, state_since__lt=cutoff)),
-        submitted=Count("pk", filter=Q(status=State.SUBMITTED)),
-        submitted_old=Count("pk", filter=Q(status=State.SUBMITTED, state_since__lt=cutoff)),
+    queue, queue_old = _waiting_counts(review_queue(me).order_by(), cutoff)
+    unknown, unknown_old = _waiting_counts(Filing.objects.filter(status=State.UNKNOWN), cutoff)
+    submitted, submitted_old = _waiting_counts(
+        Filing.objects.filter(status=State.SUBMITTED), cutoff
     )
 
     def rows(queryset: QuerySet[Filing], link: str = "change") -> list[Row]:
@@ -179,26 +181,26 @@ def reviewer_lists(user: User, now: datetime) -> list[HomeList]:
         HomeList(
             "review-queue",
             _("In review, yours to approve"),
-            waiting["queue"],
+            queue,
             rows(review_queue(me), link="review"),
             reverse("admin:filings_filing_review_queue"),
-            waiting["queue_old"],
+            queue_old,
         ),
         HomeList(
             "unknown-outcomes",
             _("Unknown outcomes to resolve"),
-            waiting["unknown"],
+            unknown,
             rows(Filing.objects.filter(status=State.UNKNOWN)),
             _changelist(status__exact=State.UNKNOWN),
-            waiting["unknown_old"],
+            unknown_old,
         ),
         HomeList(
             "decisions-to-record",
             _("Waiting on Volcengine: decisions to record"),
-            waiting["submitted"],
+            submitted,
             rows(Filing.objects.filter(status=State.SUBMITTED)),
             _changelist(status__exact=State.SUBMITTED),
-            waiting["submitted_old"],
+            submitted_old,
         ),
     ]
 
