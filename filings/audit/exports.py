@@ -64,20 +64,25 @@ def local_iso(value: datetime) -> str:
     return (timezone.localtime(value) if timezone.is_aware(value) else value).isoformat()
 
 
+def _text(value: str) -> str:
+    """A text cell, a formula neutralised (the same result as neutralise())."""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def _time(value: datetime, zone: tzinfo) -> str:
+    """A time cell in `zone` with its offset (the same result as local_iso())."""
+    return (value.astimezone(zone) if value.tzinfo is not None else value).isoformat()
+
+
 def _cell(value: Any, zone: tzinfo) -> Any:
-    # Strings first: most cells are text. Same results as neutralise() and local_iso().
+    # Strings first: most cells are text.
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+        return _text(value)
     if isinstance(value, datetime):
-        return (value.astimezone(zone) if value.tzinfo is not None else value).isoformat()
+        return _time(value, zone)
     if isinstance(value, dict | list):
         return SORTED_JSON.encode(value)
     return value
-
-
-def _text(value: str) -> str:
-    """_cell() of a text cell."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 def column_name(model: type[models.Model], path: str) -> str:
@@ -240,9 +245,7 @@ def _audit_csv_cells(
             kind_cells = named[kind] = (_text(kind), _text(labels.get(kind, kind)))
         yield (
             seq,
-            (
-                created_at.astimezone(zone) if created_at.tzinfo is not None else created_at
-            ).isoformat(),
+            _time(created_at, zone),
             actor_id,
             _text(actor_username),
             *kind_cells,
